@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.time import utcnow
+from lms.extensions import db
+
+STATUSES = ("draft", "published", "archived")
+
+
+class Kursus(db.Model):
+    __tablename__ = "kursus"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'archived')", name="status"),
+        CheckConstraint("jp >= 0", name="jp_not_negative"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(400), default="")
+    description_html: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[str] = mapped_column(String(200), default="")
+    jp: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(12), default="draft")
+    # Bumped whenever the content changes; completions remember the version they earned.
+    version: Mapped[int] = mapped_column(default=1)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Media file name in the course folder -> storage key (fingerprinted, cached forever).
+    media: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    moduls: Mapped[list[Modul]] = relationship(
+        back_populates="kursus", order_by="Modul.position", cascade="all, delete-orphan"
+    )
+    competencies: Mapped[list[KursusKompetensi]] = relationship(
+        back_populates="kursus", cascade="all, delete-orphan", order_by="KursusKompetensi.code"
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
+
+
+class KursusKompetensi(db.Model):
+    """A competency the course builds, and the level it builds it to."""
+
+    __tablename__ = "kursus_kompetensi"
+    __table_args__ = (
+        UniqueConstraint("kursus_id", "code"),
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    level: Mapped[int]
+
+    kursus: Mapped[Kursus] = relationship(back_populates="competencies")
+
+
+class Modul(db.Model):
+    __tablename__ = "modul"
+    __table_args__ = (
+        UniqueConstraint("kursus_id", "slug"),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    body_md: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    toc_html: Mapped[str] = mapped_column(Text, default="")
+    minutes: Mapped[int] = mapped_column(default=0)
+
+    kursus: Mapped[Kursus] = relationship(back_populates="moduls")

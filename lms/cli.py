@@ -1,0 +1,61 @@
+"""Command line: ``flask kursus import PATH`` and ``flask demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from lms.extensions import db
+
+kursus_cli = AppGroup("kursus", help="Course folders (kursus/<slug>/).")
+
+
+@kursus_cli.command("import")
+@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def import_command(path: Path | None):
+    """Check and import course folders; nothing is written if any has an error."""
+    from lms.catalog.importer import ImportFailed, course_folders, import_courses
+
+    path = path or Path(current_app.config["KURSUS_DIR"])
+    try:
+        outcomes = import_courses(course_folders(path))
+    except ImportFailed as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported.") from None
+    db.session.commit()
+    for slug, outcome in outcomes:
+        click.echo(f"{slug}: {outcome}")
+
+
+@kursus_cli.command("check")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def check_command(path: Path):
+    """Check course folders without importing them."""
+    from lms.catalog.importer import check_course, course_folders
+
+    errors = [line for folder in course_folders(path) for line in check_course(folder)[1]]
+    for line in errors:
+        click.echo(line, err=True)
+    if errors:
+        raise click.ClickException(f"{len(errors)} error(s).")
+    click.echo("ok")
+
+
+@click.command("demo")
+def demo_command():
+    """Create the demo organisation and accounts (idempotent)."""
+    from lms.demo import seed_demo
+
+    summary = seed_demo()
+    db.session.commit()
+    click.echo(summary)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(kursus_cli)
+    app.cli.add_command(demo_command)

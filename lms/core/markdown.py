@@ -1,0 +1,126 @@
+"""Markdown to safe HTML. Course text is written by trainers and may travel between
+agencies, so everything is sanitised: no script, no event handlers, no foreign schemes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import markdown as md
+import nh3
+
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "id"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "code": {"class"},
+    "div": {"class"},
+    "span": {"class"},
+    "ol": {"start"},
+    **{f"h{n}": {"id"} for n in range(1, 7)},
+}
+URL_SCHEMES = {"http", "https", "mailto"}
+EXTENSIONS = ["tables", "fenced_code", "toc", "attr_list", "sane_lists", "def_list", "abbr"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    toc_html: str
+
+
+def _clean(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
+        strip_comments=True,
+    )
+
+
+def render(text: str, url_for_media=None) -> Rendered:
+    """Render Markdown to sanitised HTML and a table of contents.
+
+    ``url_for_media(path)`` rewrites relative image paths such as ``media/a.svg``.
+    """
+    converter = md.Markdown(
+        extensions=EXTENSIONS,
+        extension_configs={"toc": {"toc_depth": "2-3", "permalink": False}},
+        output_format="html",
+    )
+    if url_for_media is not None:
+        converter.treeprocessors.register(_MediaRewriter(converter, url_for_media), "media", 1)
+    html = converter.convert(text)
+    return Rendered(html=_clean(html), toc_html=_clean(getattr(converter, "toc", "")))
+
+
+def render_inline(text: str) -> str:
+    """Short text such as a question: Markdown without block wrappers."""
+    html = md.markdown(text, extensions=["sane_lists"], output_format="html")
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return _clean(html)
+
+
+class _MediaRewriter(md.treeprocessors.Treeprocessor):
+    def __init__(self, converter, url_for_media):
+        super().__init__(converter)
+        self.url_for_media = url_for_media
+
+    def run(self, root):
+        for img in root.iter("img"):
+            src = img.get("src", "")
+            if src and "://" not in src and not src.startswith(("/", "data:")):
+                img.set("src", self.url_for_media(src))
+        return None

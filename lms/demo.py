@@ -1,0 +1,358 @@
+"""The demo organisation: a provincial health office with remote units, about 30 people.
+
+Run by ``flask demo`` (never by a migration). Running it again changes nothing: rows are
+found by their codes and NIPs, and existing passwords are left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.accounts.services import create_user
+from lms.catalog.models import Kursus
+from lms.core.time import local_today
+from lms.extensions import db
+from lms.org.models import Jabatan, Pegawai, UnitKerja
+from lms.progress.services import assign
+
+DEMO_PASSWORD = "demo12345"  # noqa: S105 - published in the README for the demo only
+LEARNER = "199203152019032001"
+SUPERVISOR = "198005122005011003"
+TRAINER = "198711202012122002"
+ADMIN = "197906152003121001"
+
+UNITS = [
+    # kode, nama, jenis, parent kode, lokasi
+    ("DINKES", "Dinas Kesehatan Provinsi Nusa Tenggara Timur", "perangkat_daerah", None, "Kupang"),
+    ("DINKES-SEK", "Sekretariat", "bidang", "DINKES", "Kupang"),
+    ("DINKES-SEK-UMP", "Subbagian Umum dan Kepegawaian", "subbidang", "DINKES-SEK", "Kupang"),
+    ("DINKES-YANKES", "Bidang Pelayanan Kesehatan", "bidang", "DINKES", "Kupang"),
+    ("DINKES-YANKES-PRIMER", "Seksi Pelayanan Kesehatan Primer", "subbidang", "DINKES-YANKES", "Kupang"),
+    ("DINKES-P2P", "Bidang Pencegahan dan Pengendalian Penyakit", "bidang", "DINKES", "Kupang"),
+    ("UPT-LABKESDA", "UPT Laboratorium Kesehatan Daerah", "upt", "DINKES", "Kupang"),
+    ("UPT-FARMASI-ALOR", "UPT Instalasi Farmasi Kabupaten Alor", "upt", "DINKES", "Kalabahi, Alor"),
+    ("UPT-LATKES-ENDE", "UPT Pelatihan Kesehatan Ende", "upt", "DINKES", "Ende, Flores"),
+    ("BKD", "Badan Kepegawaian Daerah Provinsi Nusa Tenggara Timur", "perangkat_daerah", None, "Kupang"),
+    ("BKD-PKOMP", "Bidang Pengembangan Kompetensi", "bidang", "BKD", "Kupang"),
+]
+
+JABATAN = [
+    ("KADIS", "Kepala Dinas", "jpt_pratama"),
+    ("KABAN", "Kepala Badan", "jpt_pratama"),
+    ("SEKDIS", "Sekretaris Dinas", "administrator"),
+    ("KABID", "Kepala Bidang", "administrator"),
+    ("KAUPT", "Kepala UPT", "administrator"),
+    ("KASI", "Kepala Seksi/Subbagian", "pengawas"),
+    ("ANKEB", "Analis Kebijakan", "fungsional"),
+    ("PERAWAT", "Perawat", "fungsional"),
+    ("PLK", "Pranata Laboratorium Kesehatan", "fungsional"),
+    ("APT", "Apoteker", "fungsional"),
+    ("WIDYA", "Widyaiswara", "fungsional"),
+    ("PRAKOM", "Pranata Komputer", "fungsional"),
+    ("ADMPERK", "Pengadministrasi Perkantoran", "pelaksana"),
+    ("PENGDATA", "Pengelola Data dan Informasi", "pelaksana"),
+]
+
+# nip, nama, status, golongan, unit, jabatan, atasan nip
+PEOPLE = [
+    ("197204181998031004", "dr. Yosef Bria, M.Kes.", "PNS", "IV/c", "DINKES", "KADIS", None),
+    (
+        "197906152003121001",
+        "Markus Ndolu, S.Sos., M.Si.",
+        "PNS",
+        "IV/a",
+        "BKD-PKOMP",
+        "KABID",
+        "197502102000031002",
+    ),
+    ("197502102000031002", "Drs. Agustinus Lay, M.M.", "PNS", "IV/c", "BKD", "KABAN", None),
+    (
+        "198711202012122002",
+        "Maria Goreti Seran, S.Pd., M.Pd.",
+        "PNS",
+        "III/c",
+        "BKD-PKOMP",
+        "WIDYA",
+        "197906152003121001",
+    ),
+    (
+        "199004082015031001",
+        "Stefanus Kolo, S.Kom.",
+        "PNS",
+        "III/b",
+        "BKD-PKOMP",
+        "PRAKOM",
+        "197906152003121001",
+    ),
+    (
+        "197610052002122003",
+        "Yuliana Tefa, S.KM., M.Kes.",
+        "PNS",
+        "IV/b",
+        "DINKES-SEK",
+        "SEKDIS",
+        "197204181998031004",
+    ),
+    (
+        "198203172008012005",
+        "Ernawati Lalang, S.E.",
+        "PNS",
+        "III/d",
+        "DINKES-SEK-UMP",
+        "KASI",
+        "197610052002122003",
+    ),
+    (
+        "199306222020122004",
+        "Novita Sari Benu, A.Md.",
+        "PNS",
+        "II/c",
+        "DINKES-SEK-UMP",
+        "ADMPERK",
+        "198203172008012005",
+    ),
+    (
+        "199508302022031002",
+        "Ricky Fanggidae",
+        "PPPK",
+        None,
+        "DINKES-SEK-UMP",
+        "PENGDATA",
+        "198203172008012005",
+    ),
+    (
+        "197808142005011002",
+        "dr. Paulus Manek, M.P.H.",
+        "PNS",
+        "IV/a",
+        "DINKES-YANKES",
+        "KABID",
+        "197204181998031004",
+    ),
+    (
+        "198405262010012012",
+        "Ns. Theresia Nahak, S.Kep.",
+        "PNS",
+        "III/d",
+        "DINKES-YANKES-PRIMER",
+        "KASI",
+        "197808142005011002",
+    ),
+    (
+        "199112052017082001",
+        "Ns. Florida Bere, S.Kep.",
+        "PNS",
+        "III/b",
+        "DINKES-YANKES-PRIMER",
+        "PERAWAT",
+        "198405262010012012",
+    ),
+    (
+        "199402172019031003",
+        "Andreas Taek, S.KM.",
+        "PNS",
+        "III/a",
+        "DINKES-YANKES-PRIMER",
+        "ANKEB",
+        "198405262010012012",
+    ),
+    (
+        "197911302006041006",
+        "Drs. Hendrik Leo, M.Kes.",
+        "PNS",
+        "IV/a",
+        "DINKES-P2P",
+        "KABID",
+        "197204181998031004",
+    ),
+    (
+        "198809092014022003",
+        "Veronika Klau, S.KM.",
+        "PNS",
+        "III/c",
+        "DINKES-P2P",
+        "ANKEB",
+        "197911302006041006",
+    ),
+    ("199607112022032007", "Sherly Pah", "PPPK", None, "DINKES-P2P", "PENGDATA", "197911302006041006"),
+    (
+        "197712232003122002",
+        "Dra. Elisabeth Kase, Apt.",
+        "PNS",
+        "IV/a",
+        "UPT-LABKESDA",
+        "KAUPT",
+        "197204181998031004",
+    ),
+    (
+        "198602142011011008",
+        "Yohanes Oematan, A.Md.AK.",
+        "PNS",
+        "III/a",
+        "UPT-LABKESDA",
+        "PLK",
+        "197712232003122002",
+    ),
+    (
+        "199010282015032003",
+        "Ester Bani, A.Md.AK.",
+        "PNS",
+        "II/d",
+        "UPT-LABKESDA",
+        "PLK",
+        "197712232003122002",
+    ),
+    ("199703052023211001", "Yakobus Nope", "PPPK", None, "UPT-LABKESDA", "ADMPERK", "197712232003122002"),
+    (
+        "198005122005011003",
+        "apt. Daniel Mau, S.Farm.",
+        "PNS",
+        "III/d",
+        "UPT-FARMASI-ALOR",
+        "KAUPT",
+        "197204181998031004",
+    ),
+    (
+        "199203152019032001",
+        "Anastasia Lipat, S.Farm., Apt.",
+        "PNS",
+        "III/a",
+        "UPT-FARMASI-ALOR",
+        "APT",
+        "198005122005011003",
+    ),
+    ("199411192020121002", "Petrus Mali", "PNS", "II/b", "UPT-FARMASI-ALOR", "ADMPERK", "198005122005011003"),
+    (
+        "199801262024212003",
+        "Magdalena Tang",
+        "PPPK",
+        None,
+        "UPT-FARMASI-ALOR",
+        "PENGDATA",
+        "198005122005011003",
+    ),
+    (
+        "199212072018011001",
+        "Rofinus Koli, S.Farm.",
+        "PNS",
+        "III/a",
+        "UPT-FARMASI-ALOR",
+        "APT",
+        "198005122005011003",
+    ),
+    (
+        "197609182001121003",
+        "Drs. Kornelis Wolo, M.Pd.",
+        "PNS",
+        "IV/a",
+        "UPT-LATKES-ENDE",
+        "KAUPT",
+        "197204181998031004",
+    ),
+    (
+        "198305042009022006",
+        "Bernadeta Ngoe, S.Kep., M.Kes.",
+        "PNS",
+        "III/d",
+        "UPT-LATKES-ENDE",
+        "WIDYA",
+        "197609182001121003",
+    ),
+    (
+        "199109212016031005",
+        "Fransiskus Rangga, S.Kom.",
+        "PNS",
+        "III/b",
+        "UPT-LATKES-ENDE",
+        "PRAKOM",
+        "197609182001121003",
+    ),
+    ("199505132021122001", "Yosefina Wea", "PNS", "II/c", "UPT-LATKES-ENDE", "ADMPERK", "197609182001121003"),
+    (
+        "199902042025211004",
+        "Aloysius Dhae",
+        "PPPK",
+        None,
+        "UPT-LATKES-ENDE",
+        "PENGDATA",
+        "197609182001121003",
+    ),
+]
+
+ROLES = {ADMIN: {"is_admin": True}, TRAINER: {"is_pengajar": True}}
+
+# The learner's assignments from their supervisor: course slug and days until due.
+ASSIGNMENTS = {LEARNER: [("nilai-dasar-berakhlak", 30), ("keamanan-informasi-kantor", 60)]}
+
+
+def _get_or_create(model, key: str, value: str, **fields):
+    row = db.session.scalar(select(model).where(getattr(model, key) == value))
+    if row is None:
+        row = model(**{key: value}, **fields)
+        db.session.add(row)
+        db.session.flush()
+        return row, True
+    return row, False
+
+
+def seed_demo() -> str:
+    created = {"units": 0, "jabatan": 0, "pegawai": 0, "accounts": 0, "assignments": 0}
+    units = {}
+    for kode, nama, jenis, parent, lokasi in UNITS:
+        unit, new = _get_or_create(
+            UnitKerja,
+            "kode",
+            kode,
+            nama=nama,
+            jenis=jenis,
+            lokasi=lokasi,
+            parent_id=units[parent].id if parent else None,
+        )
+        units[kode] = unit
+        created["units"] += new
+    jabatan = {}
+    for kode, nama, jenis in JABATAN:
+        jabatan[kode], new = _get_or_create(Jabatan, "kode", kode, nama=nama, jenis=jenis)
+        created["jabatan"] += new
+    people = {}
+    for nip, nama, status, golongan, unit, jab, _atasan in PEOPLE:
+        people[nip], new = _get_or_create(
+            Pegawai,
+            "nip",
+            nip,
+            nama=nama,
+            status_asn=status,
+            golongan=golongan,
+            unit_id=units[unit].id,
+            jabatan_id=jabatan[jab].id,
+        )
+        created["pegawai"] += new
+    for nip, *_rest, atasan in PEOPLE:
+        if atasan and people[nip].atasan_id is None:
+            people[nip].atasan_id = people[atasan].id
+    existing_accounts = set(db.session.scalars(select(User.pegawai_id)))
+    for nip, pegawai in people.items():
+        if pegawai.id not in existing_accounts:
+            create_user(pegawai, DEMO_PASSWORD, **ROLES.get(nip, {}))
+            created["accounts"] += 1
+    db.session.flush()
+    today = local_today()
+    for nip, courses in ASSIGNMENTS.items():
+        for slug, days in courses:
+            kursus = db.session.scalar(select(Kursus).where(Kursus.slug == slug))
+            if kursus is None:
+                continue
+            from lms.progress.services import enrolment_for
+
+            if enrolment_for(people[nip].id, kursus.id) is None:
+                assign(
+                    people[nip].id,
+                    kursus,
+                    due_date=today + timedelta(days=days),
+                    assigned_by_id=people[SUPERVISOR].id,
+                )
+                created["assignments"] += 1
+    return ", ".join(f"{v} {k}" for k, v in created.items()) + " created"

@@ -1,0 +1,46 @@
+"""Fixed lists from the regulations, kept as data."""
+
+from flask_babel import lazy_gettext as _l
+
+GOLONGAN = (
+    "I/a",
+    "I/b",
+    "I/c",
+    "I/d",
+    "II/a",
+    "II/b",
+    "II/c",
+    "II/d",
+    "III/a",
+    "III/b",
+    "III/c",
+    "III/d",
+    "IV/a",
+    "IV/b",
+    "IV/c",
+    "IV/d",
+    "IV/e",
+)
+
+STATUS_ASN = ("PNS", "PPPK")
+
+# UU 20/2023: manajerial and nonmanajerial positions.
+JENIS_JABATAN = {
+    "jpt_utama": (_l("JPT utama"), "manajerial"),
+    "jpt_madya": (_l("JPT madya"), "manajerial"),
+    "jpt_pratama": (_l("JPT pratama"), "manajerial"),
+    "administrator": (_l("Administrator"), "manajerial"),
+    "pengawas": (_l("Pengawas"), "manajerial"),
+    "fungsional": (_l("Fungsional"), "nonmanajerial"),
+    "pelaksana": (_l("Pelaksana"), "nonmanajerial"),
+}
+
+JENIS_UNIT = {
+    "instansi": _l("Agency"),
+    "perangkat_daerah": _l("Regional office"),
+    "bidang": _l("Division"),
+    "subbidang": _l("Section"),
+    "upt": _l("Technical unit (UPT)"),
+    "kecamatan": _l("District office"),
+    "puskesmas": _l("Health centre"),
+}

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.core.time import utcnow
+from lms.extensions import db
+from lms.org.data import GOLONGAN, JENIS_JABATAN, JENIS_UNIT, STATUS_ASN
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class UnitKerja(db.Model):
+    __tablename__ = "unit_kerja"
+    __table_args__ = (CheckConstraint(_in("jenis", JENIS_UNIT), name="jenis"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kode: Mapped[str] = mapped_column(String(40), unique=True)
+    nama: Mapped[str] = mapped_column(String(200))
+    jenis: Mapped[str] = mapped_column(String(30))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unit_kerja.id", ondelete="RESTRICT"), index=True
+    )
+    lokasi: Mapped[str | None] = mapped_column(String(200))
+
+    parent: Mapped[UnitKerja | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[UnitKerja]] = relationship(back_populates="parent")
+
+    def __repr__(self) -> str:
+        return f"<UnitKerja {self.kode}>"
+
+
+class Jabatan(db.Model):
+    __tablename__ = "jabatan"
+    __table_args__ = (CheckConstraint(_in("jenis", JENIS_JABATAN), name="jenis"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kode: Mapped[str] = mapped_column(String(40), unique=True)
+    nama: Mapped[str] = mapped_column(String(200))
+    jenis: Mapped[str] = mapped_column(String(20))
+
+    @property
+    def kategori(self) -> str:
+        return JENIS_JABATAN[self.jenis][1]
+
+
+class Pegawai(db.Model):
+    __tablename__ = "pegawai"
+    __table_args__ = (
+        CheckConstraint(_in("status_asn", STATUS_ASN), name="status_asn"),
+        CheckConstraint(f"golongan IS NULL OR {_in('golongan', GOLONGAN)}", name="golongan"),
+        CheckConstraint("length(nip) = 18", name="nip_length"),
+        CheckConstraint("atasan_id IS NULL OR atasan_id <> id", name="not_own_atasan"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nip: Mapped[str] = mapped_column(String(18), unique=True)
+    nama: Mapped[str] = mapped_column(String(200))
+    status_asn: Mapped[str] = mapped_column(String(4), default="PNS")
+    golongan: Mapped[str | None] = mapped_column(String(5))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit_kerja.id", ondelete="RESTRICT"), index=True)
+    jabatan_id: Mapped[int | None] = mapped_column(ForeignKey("jabatan.id", ondelete="SET NULL"), index=True)
+    atasan_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    aktif: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[UnitKerja] = relationship()
+    jabatan: Mapped[Jabatan | None] = relationship()
+    atasan: Mapped[Pegawai | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Pegawai {self.nip}>"

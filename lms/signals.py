@@ -1,0 +1,16 @@
+"""Domain events. A package on the left sends; packages on the right listen.
+
+Every signal is sent with the sender's name and keyword arguments, after the rows
+involved are flushed (not committed: one commit per request happens at the edge).
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: kwargs: pegawai_id, modul (Modul)
+module_completed = _signals.signal("module-completed")
+#: kwargs: attempt (Attempt), kursus_id
+quiz_submitted = _signals.signal("quiz-submitted")
+#: kwargs: completion (CourseCompletion)
+course_completed = _signals.signal("course-completed")

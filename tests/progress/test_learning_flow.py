@@ -1,0 +1,121 @@
+"""A learner enrols, reads every module, passes the quiz and finds the course complete."""
+
+from sqlalchemy import func, select
+
+from lms.extensions import db
+from lms.progress.models import CourseCompletion, ModuleCompletion
+from lms.quizzes.models import Attempt
+from tests.conftest import CORRECT_ANSWERS, WRONG_ANSWERS
+
+
+def form_answers(answers):
+    data = {}
+    for qid, value in answers.items():
+        data[f"q-{qid}"] = value
+    return data
+
+
+def start(auth, slug="kursus-uji"):
+    response = auth.post(f"/kursus/{slug}/kuis/mulai")
+    assert response.status_code == 302
+    return response.headers["Location"].rsplit("/", 1)[-1]
+
+
+def test_home_shows_nothing_before_enrolment(client, login_as, course):
+    login_as("learner")
+    page = client.get("/").get_data(as_text=True)
+    assert course.title not in page
+    assert "0 of 20 JP" in page or "0 dari 20 JP" in page
+
+
+def test_module_pages_need_enrolment(client, login_as, course):
+    login_as("learner")
+    response = client.get("/kursus/kursus-uji/modul/pembuka")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/kursus/kursus-uji")
+
+
+def test_full_course_completion_credits_jp_once(client, auth, login_as, course):
+    user = login_as("learner")
+    assert auth.post("/kursus/kursus-uji/daftar").status_code == 302
+
+    page = client.get("/kursus/kursus-uji/modul/pembuka")
+    assert page.status_code == 200
+    assert "Teks pembuka" in page.get_data(as_text=True)
+    response = auth.post("/kursus/kursus-uji/modul/pembuka/selesai")
+    assert response.headers["Location"].endswith("/kursus/kursus-uji/modul/penutup")
+    response = auth.post("/kursus/kursus-uji/modul/penutup/selesai")
+    assert response.headers["Location"].endswith("/kursus/kursus-uji/kuis")
+    # Marking a module twice records it once.
+    auth.post("/kursus/kursus-uji/modul/penutup/selesai")
+    assert db.session.scalar(select(func.count(ModuleCompletion.id))) == 2
+
+    attempt_id = start(auth)
+    response = auth.post(f"/percobaan/{attempt_id}", {**form_answers(CORRECT_ANSWERS), "action": "submit"})
+    assert response.headers["Location"].endswith(f"/percobaan/{attempt_id}/hasil")
+    result = client.get(f"/percobaan/{attempt_id}/hasil").get_data(as_text=True)
+    assert "100" in result
+
+    completion = db.session.scalar(select(CourseCompletion))
+    assert completion.pegawai_id == user.pegawai_id
+    assert completion.jp == 3
+    assert completion.score == 100.0
+    home = client.get("/").get_data(as_text=True)
+    assert "3 of 20 JP" in home or "3 dari 20 JP" in home
+
+    # Another passing attempt does not credit the JP again.
+    attempt_id = start(auth)
+    auth.post(f"/percobaan/{attempt_id}", {**form_answers(CORRECT_ANSWERS), "action": "submit"})
+    assert db.session.scalar(select(func.count(CourseCompletion.id))) == 1
+
+
+def test_quiz_passed_before_modules_completes_on_last_module(client, auth, login_as, course):
+    login_as("learner")
+    auth.post("/kursus/kursus-uji/daftar")
+    attempt_id = start(auth)
+    auth.post(f"/percobaan/{attempt_id}", {**form_answers(CORRECT_ANSWERS), "action": "submit"})
+    assert db.session.scalar(select(func.count(CourseCompletion.id))) == 0
+    auth.post("/kursus/kursus-uji/modul/pembuka/selesai")
+    auth.post("/kursus/kursus-uji/modul/penutup/selesai")
+    assert db.session.scalar(select(func.count(CourseCompletion.id))) == 1
+
+
+def test_failed_quiz_does_not_complete(client, auth, login_as, course):
+    login_as("learner")
+    auth.post("/kursus/kursus-uji/daftar")
+    auth.post("/kursus/kursus-uji/modul/pembuka/selesai")
+    auth.post("/kursus/kursus-uji/modul/penutup/selesai")
+    attempt_id = start(auth)
+    auth.post(f"/percobaan/{attempt_id}", {**form_answers(WRONG_ANSWERS), "action": "submit"})
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.passed is False and attempt.score == 0
+    assert db.session.scalar(select(func.count(CourseCompletion.id))) == 0
+
+
+def test_autosave_keeps_answers_across_logout(client, auth, login_as, course):
+    login_as("learner")
+    auth.post("/kursus/kursus-uji/daftar")
+    attempt_id = start(auth)
+    response = auth.post_json(f"/percobaan/{attempt_id}/jawaban", {"question": "q1", "answer": "a"})
+    assert response.status_code == 200 and response.json["saved"] is True
+    auth.post_json(f"/percobaan/{attempt_id}/jawaban", {"question": "q2", "answer": ["b", "a"]})
+    auth.logout()
+    login_as("learner")
+    page = client.get(f"/percobaan/{attempt_id}").get_data(as_text=True)
+    assert 'value="a"\n        checked' in page or 'value="a" checked' in " ".join(page.split())
+    db.session.expire_all()
+    assert db.session.get(Attempt, attempt_id).answers == {"q1": "a", "q2": ["a", "b"]}
+
+
+def test_submitting_twice_counts_once(client, auth, login_as, course):
+    login_as("learner")
+    auth.post("/kursus/kursus-uji/daftar")
+    attempt_id = start(auth)
+    data = {**form_answers(WRONG_ANSWERS), "action": "submit"}
+    auth.post(f"/percobaan/{attempt_id}", data)
+    second = auth.post(f"/percobaan/{attempt_id}", {**form_answers(CORRECT_ANSWERS), "action": "submit"})
+    assert second.status_code == 302
+    attempt = db.session.get(Attempt, attempt_id)
+    db.session.refresh(attempt)
+    assert attempt.score == 0  # the second submission changed nothing
+    assert db.session.scalar(select(func.count(Attempt.id))) == 1

@@ -40,7 +40,7 @@ ERROR_TEXT = {
     404: (_l("Page not found"), _l("The page you asked for does not exist or has been moved.")),
     405: (_l("Not allowed"), _l("This action is not allowed here.")),
     413: (_l("File too large"), _l("The file or form you sent is larger than allowed.")),
-    429: (_l("Too many attempts"), _l("Too many attempts. Please wait a moment and try again.")),
+    429: (_l("Too many requests"), _l("Too many requests. Please wait a moment and try again.")),
     500: (
         _l("Something went wrong"),
         _l("An error on our side stopped this page. It has been logged; please try again later."),

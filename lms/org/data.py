@@ -37,10 +37,10 @@ JENIS_JABATAN = {
 
 JENIS_UNIT = {
     "instansi": _l("Agency"),
-    "perangkat_daerah": _l("Regional office"),
+    "perangkat_daerah": _l("Regional government agency (OPD)"),
     "bidang": _l("Division"),
-    "subbidang": _l("Section"),
+    "subbidang": _l("Sub-division"),
     "upt": _l("Technical unit (UPT)"),
-    "kecamatan": _l("District office"),
+    "kecamatan": _l("Sub-district office (kecamatan)"),
     "puskesmas": _l("Health centre"),
 }

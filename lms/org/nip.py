@@ -45,7 +45,7 @@ def parse_nip(raw: str, status_asn: str = "PNS") -> Nip:
             _("Digits 1–8 of the NIP must be a valid birth date (YYYYMMDD)."), field="nip"
         ) from None
     if birth.year < 1940:
-        raise DomainError(_("The birth date in the NIP (digits 1–8) is too early."), field="nip")
+        raise DomainError(_("The birth date in the NIP (digits 1–8) is before 1940."), field="nip")
     start_year, start_month = int(value[8:12]), int(value[12:14])
     sex = value[14]
     if status_asn == "PNS":

@@ -1,0 +1,109 @@
+"""What every response carries: health, error pages, security headers, compression, caching."""
+
+import gzip
+
+import pytest
+
+from tests.conftest import NIPS
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_a_database_that_is_down(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from lms.extensions import db
+
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(db.session, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unavailable"
+
+
+@pytest.mark.parametrize(("path", "status"), [("/tidak-ada", 404), ("/kursus/tidak-ada", 302)])
+def test_unknown_pages(client, path, status):
+    assert client.get(path).status_code == status
+
+
+def test_error_pages_use_the_site_layout_in_the_user_language(client, auth, users):
+    auth.login(NIPS["learner"])
+    page = client.get("/kursus/tidak-ada").get_data(as_text=True)
+    assert 'class="top"' in page and "Kursus Saya" in page
+
+
+def test_request_too_large_gets_413_page(app, client):
+    big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/masuk", data={"nip": big})
+    assert response.status_code == 413
+    assert "terlalu besar" in response.get_data(as_text=True).lower()
+
+
+def test_unexpected_error_gives_500_page_without_details(client, auth, users, monkeypatch):
+    import lms.progress.services as services
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    auth.login(NIPS["learner"])
+    monkeypatch.setattr(services, "published_courses", boom)
+    response = client.get("/katalog")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "secret detail" not in page
+    assert "Kursus Saya" in page  # still the site layout
+
+
+def test_security_headers_on_every_page(client):
+    headers = client.get("/masuk").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_script_or_style(client, auth, users, course):
+    auth.login(NIPS["learner"])
+    auth.post("/kursus/kursus-uji/daftar")
+    for path in ("/", "/katalog", "/kursus/kursus-uji", "/kursus/kursus-uji/modul/pembuka", "/masuk"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>" not in page and "style=" not in page, path
+        assert " on" + "click=" not in page
+
+
+def test_pages_are_compressed_when_the_browser_accepts_gzip(client, auth, users, course):
+    auth.login(NIPS["learner"])
+    auth.post("/kursus/kursus-uji/daftar")
+    response = client.get("/kursus/kursus-uji/modul/pembuka", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["Vary"]
+    assert "Teks pembuka" in gzip.decompress(response.data).decode()
+    assert {"private", "no-cache"} <= {part.strip() for part in response.headers["Cache-Control"].split(",")}
+
+
+def test_static_files_are_fingerprinted_and_cached_for_a_year(client):
+    page = client.get("/masuk").get_data(as_text=True)
+    href = page.split('rel="stylesheet" href="')[1].split('"')[0]
+    assert "?v=" in href
+    response = client.get(href, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert "immutable" in response.headers["Cache-Control"]
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    assert response.headers["Content-Encoding"] == "gzip"
+
+
+def test_language_switch_is_remembered_and_only_accepts_known_languages(client, auth):
+    response = auth.post("/bahasa", {"lang": "en", "next": "/masuk"})
+    assert response.headers["Location"] == "/masuk"
+    assert 'lang="en"' in client.get("/masuk").get_data(as_text=True)
+    auth.post("/bahasa", {"lang": "xx"})
+    assert 'lang="en"' in client.get("/masuk").get_data(as_text=True)
+    response = auth.post("/bahasa", {"lang": "id", "next": "//evil.example"})
+    assert response.headers["Location"] == "/"

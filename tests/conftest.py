@@ -21,6 +21,7 @@ from lms import create_app
 from lms.extensions import db
 
 PASSWORD = "rahasia123"
+KURSUS_ROOT = str(Path(__file__).resolve().parent.parent / "kursus")
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 

@@ -43,8 +43,9 @@ class StaticFingerprints:
 
 def init_web(app: Flask) -> None:
     fingerprints = StaticFingerprints(app.static_folder)
-    s3_host = app.config.get("S3_ENDPOINT_URL") or ""
-    csp = CSP.format(img="https:" if app.config["STORAGE_BACKEND"] == "s3" else s3_host).replace(" ;", ";")
+    # With S3, pictures come from presigned URLs on the bucket's host.
+    media_host = (app.config["S3_ENDPOINT_URL"] or "https:") if app.config["STORAGE_BACKEND"] == "s3" else ""
+    csp = CSP.format(img=media_host).replace(" ;", ";")
 
     @app.context_processor
     def static_helpers():
@@ -64,6 +65,7 @@ def init_web(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint == "static" and request.args.get("v"):
+            response.cache_control.no_cache = None
             response.cache_control.public = True
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True

@@ -28,7 +28,7 @@ from lms.storage import storage
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 MODULE_RE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 COMPETENCY_RE = re.compile(r"^[A-Z]{1,3}(\.[A-Z0-9-]+)+$")
-IMAGE_RE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)")
+IMAGE_RE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)")
 MEDIA_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif"}
 MEDIA_MAX_BYTES = 512 * 1024
 SVG_FORBIDDEN = re.compile(rb"<script|\son[a-z]+\s*=|javascript:|<foreignObject|xlink:href=\"http", re.I)
@@ -87,8 +87,10 @@ class TomlSource:
             errors.add(path, line, f"not valid TOML: {getattr(exc, 'msg', exc)}")
 
     def table_starts(self, header: str) -> list[int]:
-        """1-based lines of each ``[[header]]``."""
-        return [i + 1 for i, line in enumerate(self.lines) if line.strip() == f"[[{header}]]"]
+        """1-based lines of each ``[[header]]`` (spaces and a trailing comment allowed)."""
+        parts = r"\s*\.\s*".join(re.escape(part) for part in header.split("."))
+        pattern = re.compile(rf"^\s*\[\[\s*{parts}\s*\]\]\s*(#.*)?$")
+        return [i + 1 for i, line in enumerate(self.lines) if pattern.match(line)]
 
     def line_of(self, key: str, start: int = 1, end: int | None = None) -> int:
         pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
@@ -255,7 +257,7 @@ def _check_modules(folder: Path, errors: Errors, media_names: set[str]) -> list[
         if not body:
             errors.add(path, 2, "the module has no text after its title")
         for number, line in enumerate(lines, start=1):
-            for src in IMAGE_RE.findall(line):
+            for src in (md_src or html_src for md_src, html_src in IMAGE_RE.findall(line)):
                 if "://" in src or src.startswith(("/", "data:")):
                     errors.add(path, number, f"image '{src}' must be a file in media/, not a link")
                 elif not src.startswith("media/") or src[len("media/") :] not in media_names:
@@ -263,23 +265,31 @@ def _check_modules(folder: Path, errors: Errors, media_names: set[str]) -> list[
         modules.append(ModuleSpec(slug=found.group(2), position=position, title=title, body_md=body))
     if not modules and not errors.items:
         errors.add(folder / "01-name.md", 1, "the course has no modules (NN-name.md files)")
-    expected = list(range(1, len(modules) + 1))
-    if modules and sorted(m.position for m in modules) != expected:
-        errors.add(folder, 1, "module numbers must run 01, 02, 03 … without gaps")
+    for expected, position in enumerate(sorted(positions), start=1):
+        if position != expected:
+            errors.add(
+                positions[position],
+                1,
+                f"module number {position:02d} should be {expected:02d}: numbers run 01, 02, 03 … without gaps",
+            )
+            break
     slugs = [m.slug for m in modules]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
         errors.add(folder, 1, f"two modules are named '{slug}'")
     return sorted(modules, key=lambda m: m.position)
 
 
-def _check_media(folder: Path, errors: Errors) -> dict[str, bytes]:
+def _check_media(folder: Path, errors: Errors) -> tuple[dict[str, bytes], set[str]]:
+    """The usable media files, and the names of every file in media/ (usable or not)."""
     media: dict[str, bytes] = {}
+    present: set[str] = set()
     media_dir = folder / "media"
     if not media_dir.is_dir():
-        return media
+        return media, present
     for path in sorted(media_dir.iterdir()):
         if path.is_dir() or path.name.startswith("."):
             continue
+        present.add(path.name)
         if path.suffix.lower() not in MEDIA_TYPES:
             errors.add(path, 1, f"media must be one of {', '.join(sorted(MEDIA_TYPES))}")
             continue
@@ -291,7 +301,7 @@ def _check_media(folder: Path, errors: Errors) -> dict[str, bytes]:
             errors.add(path, 1, "the SVG contains scripts, event handlers or external links")
             continue
         media[path.name] = data
-    return media
+    return media, present
 
 
 def check_course(folder: Path) -> tuple[CourseSpec | None, list[str]]:
@@ -306,8 +316,8 @@ def check_course(folder: Path) -> tuple[CourseSpec | None, list[str]]:
         return None, errors.items
     source = TomlSource(meta_path, errors)
     meta = _check_meta(source) if source.data is not None else {}
-    media = _check_media(folder, errors)
-    modules = _check_modules(folder, errors, set(media))
+    media, present = _check_media(folder, errors)
+    modules = _check_modules(folder, errors, present)
     parts: dict[str, Any] = {}
     for part in PARTS:
         path = folder / part.filename
@@ -417,9 +427,11 @@ def import_courses(folders: Iterable[Path]) -> list[tuple[str, str]]:
         errors.extend(folder_errors)
         if spec:
             specs.append(spec)
-    slugs = [s.slug for s in specs]
-    if len(set(slugs)) != len(slugs):
-        errors.append("two course folders have the same slug")
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.slug in seen:
+            errors.append(f"{spec.slug}/kursus.toml:1: another folder in this import has the same name")
+        seen.add(spec.slug)
     if errors:
         raise ImportFailed(errors)
     return [(spec.slug, _apply(spec)[1]) for spec in specs]

@@ -3,6 +3,7 @@ agencies, so everything is sanitised: no script, no event handlers, no foreign s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import markdown as md
@@ -68,6 +69,8 @@ ALLOWED_ATTRIBUTES = {
     **{f"h{n}": {"id"} for n in range(1, 7)},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# Table alignment arrives as an inline style, which the sanitiser (rightly) drops.
+_ALIGN_STYLE = re.compile(r'style="text-align: (left|right|center);"')
 EXTENSIONS = ["tables", "fenced_code", "toc", "attr_list", "sane_lists", "def_list", "abbr"]
 
 
@@ -89,19 +92,18 @@ def _clean(html: str) -> str:
     )
 
 
-def render(text: str, url_for_media=None) -> Rendered:
+def render(text: str) -> Rendered:
     """Render Markdown to sanitised HTML and a table of contents.
 
-    ``url_for_media(path)`` rewrites relative image paths such as ``media/a.svg``.
+    Relative image paths (``media/a.svg``) stay as written: the page resolves them to the
+    storage backend when it is shown (``lms.catalog.services.module_html``).
     """
     converter = md.Markdown(
         extensions=EXTENSIONS,
         extension_configs={"toc": {"toc_depth": "2-3", "permalink": False}},
         output_format="html",
     )
-    if url_for_media is not None:
-        converter.treeprocessors.register(_MediaRewriter(converter, url_for_media), "media", 1)
-    html = converter.convert(text)
+    html = _ALIGN_STYLE.sub(r'align="\1"', converter.convert(text))
     return Rendered(html=_clean(html), toc_html=_clean(getattr(converter, "toc", "")))
 
 
@@ -111,16 +113,3 @@ def render_inline(text: str) -> str:
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return _clean(html)
-
-
-class _MediaRewriter(md.treeprocessors.Treeprocessor):
-    def __init__(self, converter, url_for_media):
-        super().__init__(converter)
-        self.url_for_media = url_for_media
-
-    def run(self, root):
-        for img in root.iter("img"):
-            src = img.get("src", "")
-            if src and "://" not in src and not src.startswith(("/", "data:")):
-                img.set("src", self.url_for_media(src))
-        return None

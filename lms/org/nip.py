@@ -44,6 +44,8 @@ def parse_nip(raw: str, status_asn: str = "PNS") -> Nip:
         raise DomainError(
             _("Digits 1–8 of the NIP must be a valid birth date (YYYYMMDD)."), field="nip"
         ) from None
+    if birth > date.today():
+        raise DomainError(_("The birth date in the NIP (digits 1–8) is in the future."), field="nip")
     if birth.year < 1940:
         raise DomainError(_("The birth date in the NIP (digits 1–8) is before 1940."), field="nip")
     start_year, start_month = int(value[8:12]), int(value[12:14])

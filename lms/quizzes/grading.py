@@ -18,9 +18,15 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 SHORT_ANSWER_MAX = 200
+
+
+def exact(points: float | int | str) -> Decimal:
+    """Points as written in the quiz (0.1 is one tenth, not 0.1000000000000000055…)."""
+    return Decimal(str(points))
 
 
 @dataclass(frozen=True)
@@ -28,23 +34,23 @@ class QuestionResult:
     question_id: str
     answered: bool
     correct: bool
-    points: float
-    max_points: float
+    points: Decimal
+    max_points: Decimal
 
 
 @dataclass(frozen=True)
 class GradeResult:
-    score: float
-    max_score: float
+    score: Decimal
+    max_score: Decimal
     results: dict[str, QuestionResult] = field(default_factory=dict)
 
     @property
     def percent(self) -> float:
-        return round(100.0 * self.score / self.max_score, 2) if self.max_score else 0.0
+        return float(round(100 * self.score / self.max_score, 2)) if self.max_score else 0.0
 
     def passed(self, pass_mark: float) -> bool:
-        # Compare without division so 7/10 against 70 is never lost to float rounding.
-        return self.score * 100 >= pass_mark * self.max_score
+        # Exact decimals and no division: 9 × 0.1 of 1.2 is exactly 75%.
+        return self.score * 100 >= exact(pass_mark) * self.max_score
 
 
 def normalise_text(text: str) -> str:
@@ -89,12 +95,12 @@ def is_correct(question: Mapping[str, Any], answer: Any) -> bool:
 
 def grade(questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any]) -> GradeResult:
     results = {}
-    score = total = 0.0
+    score = total = Decimal(0)
     for question in questions:
-        max_points = float(question["points"])
+        max_points = exact(question["points"])
         answer = answers.get(question["id"])
         correct = is_correct(question, answer)
-        points = max_points if correct else 0.0
+        points = max_points if correct else Decimal(0)
         results[question["id"]] = QuestionResult(
             question_id=question["id"],
             answered=clean_answer(question, answer) is not None,

@@ -79,6 +79,13 @@ def _grace() -> timedelta:
     return timedelta(seconds=current_app.config["QUIZ_GRACE_SECONDS"])
 
 
+def seconds_left(attempt: Attempt) -> int | None:
+    """Time left before the limit (the grace period is for the network, not the learner)."""
+    if attempt.deadline_at is None:
+        return None
+    return max(0, int((attempt.deadline_at - utcnow()).total_seconds()))
+
+
 def _expired(attempt: Attempt, now: datetime | None = None) -> bool:
     return attempt.deadline_at is not None and (now or utcnow()) > attempt.deadline_at + _grace()
 
@@ -183,8 +190,8 @@ def submit_attempt(attempt: Attempt, answers: dict[str, Any] | None) -> Submissi
         status="submitted",
         submitted_at=now,
         answers=final,
-        score=result.score,
-        max_score=result.max_score,
+        score=float(result.score),
+        max_score=float(result.max_score),
         percent=result.percent,
         passed=result.passed(version.pass_mark),
         late=late,

@@ -36,7 +36,9 @@ def test_demo_organisation_has_remote_offices_and_a_chain_of_atasan(app, ctx, ru
     assert is_supervisor(learner.atasan_id)
     assert not is_supervisor(learner.id)
     roles = {u.pegawai.nip: (u.is_admin, u.is_pengajar) for u in db.session.scalars(select(User))}
-    assert roles[ADMIN] == (True, False) and roles[TRAINER] == (False, True) and roles[LEARNER] == (False, False)
+    assert (
+        roles[ADMIN] == (True, False) and roles[TRAINER] == (False, True) and roles[LEARNER] == (False, False)
+    )
 
 
 def test_demo_logins_work_and_the_learner_sees_assigned_courses(app, client, auth, runner):

@@ -37,7 +37,9 @@ def test_migrations_build_the_models_schema_and_go_down_and_up(scratch_url, tmp_
     with app.app_context():
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+            )
         assert diff == [], f"models and migrations differ: {diff}"
 
         flask_migrate.downgrade(revision="base")

@@ -167,6 +167,7 @@ def _attempt_view(attempt, answers=None, status=200):
     return render_template(
         "progress/attempt.html",
         attempt=attempt,
+        seconds_left=quizzes.seconds_left(attempt),
         kursus=attempt.kuis.kursus,
         version=version,
         items=[(questions[item["id"]], item["options"]) for item in attempt.layout],

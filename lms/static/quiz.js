@@ -41,6 +41,28 @@
     }).catch(function () { status.textContent = text.failed; });
   }
 
+  // Timed quizzes: count down from what the server says is left (the device clock may be
+  // wrong) and send the answers when the time is up.
+  var timer = document.getElementById("timer");
+  var left = parseInt(form.getAttribute("data-seconds-left"), 10);
+  if (timer && !isNaN(left)) {
+    var end = Date.now() + left * 1000;
+    var submitButton = form.querySelector("button[value=submit]");
+    timer.hidden = false;
+    var tick = function () {
+      var s = Math.max(0, Math.round((end - Date.now()) / 1000));
+      var mm = Math.floor(s / 60), ss = s % 60;
+      timer.textContent = timer.getAttribute("data-label") + ": " + mm + ":" + (ss < 10 ? "0" : "") + ss;
+      if (s === 0) {
+        clearInterval(interval);
+        timer.textContent = timer.getAttribute("data-over");
+        if (form.requestSubmit) { form.requestSubmit(submitButton); } else { submitButton.click(); }
+      }
+    };
+    var interval = setInterval(tick, 1000);
+    tick();
+  }
+
   form.addEventListener("change", function (e) {
     var name = e.target.name;
     if (!name || name.indexOf("q-") !== 0) return;

@@ -95,7 +95,9 @@ def test_missing_csrf_token_is_refused_with_a_clear_message(client, users):
 
 def test_forged_csrf_token_is_refused(client, users):
     client.get("/masuk")
-    response = client.post("/masuk", data={"csrf_token": "forged", "nip": NIPS["learner"], "password": PASSWORD})
+    response = client.post(
+        "/masuk", data={"csrf_token": "forged", "nip": NIPS["learner"], "password": PASSWORD}
+    )
     assert response.status_code == 400
 
 

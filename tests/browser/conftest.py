@@ -7,8 +7,15 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium_path() -> str:
@@ -40,7 +47,9 @@ def chromium():
 @pytest.fixture
 def phone(chromium):
     """A cheap Android phone's screen: 360 px wide."""
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -111,3 +111,37 @@ def test_quiz_still_submits_without_javascript(live_server, chromium, users, shi
     assert "Tidak lulus" in page.locator(".score").inner_text()
     context.close()
     assert db.session.scalar(select(Attempt.status)) == "submitted"
+
+
+def test_a_timed_quiz_counts_down_and_sends_the_answers_when_time_is_up(
+    live_server, phone, users, make_course
+):
+    from datetime import timedelta
+
+    from lms.core.time import utcnow
+
+    make_course("kursus-waktu", time_limit=10)
+    page = phone
+    page.goto(f"{live_server}/masuk")
+    page.fill("#nip", NIPS["learner"])
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.goto(f"{live_server}/kursus/kursus-waktu")
+    page.click("button:has-text('Ikuti dan mulai')")
+    page.goto(f"{live_server}/kursus/kursus-waktu/kuis")
+    page.click("form[action$='/kuis/mulai'] button")
+    page.wait_for_url("**/percobaan/**")
+    attempt_id = page.url.rsplit("/", 1)[-1]
+    assert "Sisa waktu: 9:5" in page.locator("#timer").inner_text()
+
+    # Three seconds left: the page sends what was chosen without a click.
+    attempt = db.session.get(Attempt, attempt_id)
+    attempt.deadline_at = utcnow() + timedelta(seconds=3)
+    db.session.commit()
+    page.reload()
+    page.check("input[name='q-q3'][value='true']")
+    page.wait_for_url("**/hasil", timeout=20_000)
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status == "submitted" and not attempt.late
+    assert attempt.answers["q3"] == "true"

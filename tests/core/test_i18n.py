@@ -35,9 +35,23 @@ def test_catalog_is_complete_and_keeps_placeholders(lang):
 def test_catalogs_hold_every_string_in_the_code(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg", "-k", "_l",
-         "-k", "lazy_gettext", "--no-location", "-o", str(pot), "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with open(pot, "rb") as handle:
         in_code = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}

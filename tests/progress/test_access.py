@@ -19,7 +19,9 @@ def learner_attempt(client, auth, login_as, course):
     login_as("learner")
     auth.post("/kursus/kursus-uji/daftar")
     attempt_id = auth.post("/kursus/kursus-uji/kuis/mulai").headers["Location"].rsplit("/", 1)[-1]
-    auth.post(f"/percobaan/{attempt_id}", {**{f"q-{k}": v for k, v in WRONG_ANSWERS.items()}, "action": "submit"})
+    auth.post(
+        f"/percobaan/{attempt_id}", {**{f"q-{k}": v for k, v in WRONG_ANSWERS.items()}, "action": "submit"}
+    )
     auth.logout()
     return attempt_id
 
@@ -41,7 +43,8 @@ def test_learner_pages_send_anonymous_users_to_login(client, course, path):
 
 
 @pytest.mark.parametrize(
-    ("who", "status"), [("learner", 404), ("other", 404), ("supervisor", 404), ("trainer", 200), ("admin", 200)]
+    ("who", "status"),
+    [("learner", 404), ("other", 404), ("supervisor", 404), ("trainer", 200), ("admin", 200)],
 )
 def test_draft_courses_are_hidden_from_learners(client, login_as, draft, who, status):
     login_as(who)
@@ -61,7 +64,9 @@ def test_nobody_can_enrol_in_a_draft(client, auth, login_as, draft):
 
 
 @pytest.mark.parametrize("suffix", ["", "/hasil"])
-@pytest.mark.parametrize(("who", "status"), [("learner", 302), ("other", 404), ("supervisor", 404), ("admin", 404)])
+@pytest.mark.parametrize(
+    ("who", "status"), [("learner", 302), ("other", 404), ("supervisor", 404), ("admin", 404)]
+)
 def test_an_attempt_is_seen_only_by_its_learner(client, login_as, learner_attempt, suffix, who, status):
     login_as(who)
     response = client.get(f"/percobaan/{learner_attempt}{suffix}")
@@ -75,7 +80,10 @@ def test_nobody_else_can_answer_or_submit_an_attempt(client, auth, login_as, cou
     attempt_id = auth.post("/kursus/kursus-uji/kuis/mulai").headers["Location"].rsplit("/", 1)[-1]
     auth.logout()
     login_as("other")
-    assert auth.post_json(f"/percobaan/{attempt_id}/jawaban", {"question": "q1", "answer": "a"}).status_code == 404
+    assert (
+        auth.post_json(f"/percobaan/{attempt_id}/jawaban", {"question": "q1", "answer": "a"}).status_code
+        == 404
+    )
     assert auth.post(f"/percobaan/{attempt_id}", {"q-q1": "a", "action": "submit"}).status_code == 404
     from lms.quizzes.models import Attempt
 

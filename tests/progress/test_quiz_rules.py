@@ -73,7 +73,11 @@ def test_save_without_javascript_keeps_answers_for_later(client, auth, enrolled)
 
 @pytest.mark.parametrize(
     "payload",
-    [{"question": "q1", "answer": "z"}, {"question": "q2", "answer": ["a", "zzz"]}, {"question": "q3", "answer": "maybe"}],
+    [
+        {"question": "q1", "answer": "z"},
+        {"question": "q2", "answer": ["a", "zzz"]},
+        {"question": "q3", "answer": "maybe"},
+    ],
 )
 def test_impossible_answers_are_not_stored(client, auth, enrolled, payload):
     attempt_id = start(auth)

@@ -102,8 +102,12 @@ def test_course_media_in_s3_reach_the_module_page(s3_endpoint, s3, tmp_path, dat
     from tests.conftest import write_course
 
     app = create_app(
-        TestingConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 's3.db'}", STORAGE_BACKEND="s3",
-        S3_BUCKET="lms-media", S3_ENDPOINT_URL=s3_endpoint, S3_REGION="us-east-1",
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 's3.db'}",
+        STORAGE_BACKEND="s3",
+        S3_BUCKET="lms-media",
+        S3_ENDPOINT_URL=s3_endpoint,
+        S3_REGION="us-east-1",
     )
     with app.app_context():
         flask_migrate.upgrade()
@@ -127,8 +131,12 @@ def test_pictures_from_the_bucket_are_allowed_by_the_content_security_policy(tmp
     from lms import create_app
 
     app = create_app(
-        TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", STORAGE_BACKEND="s3", S3_BUCKET="b",
-        S3_ENDPOINT_URL="http://127.0.0.1:9000", STORAGE_LOCAL_ROOT=str(tmp_path),
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        STORAGE_BACKEND="s3",
+        S3_BUCKET="b",
+        S3_ENDPOINT_URL="http://127.0.0.1:9000",
+        STORAGE_LOCAL_ROOT=str(tmp_path),
     )
     csp = app.test_client().get("/healthz").headers["Content-Security-Policy"]
     assert "img-src 'self' data: http://127.0.0.1:9000;" in csp

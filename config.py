@@ -59,6 +59,8 @@ class Config:
     PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_HOURS", 12) * 3600
     WTF_CSRF_TIME_LIMIT = None  # a form read slowly offline must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    # Behind nginx: how many proxies set X-Forwarded-For/-Proto (client IPs for rate limits).
+    TRUST_PROXY_HOPS = _int("TRUST_PROXY_HOPS", 0)
     # Request bodies and responses below this size are not worth compressing.
     GZIP_MIN_BYTES = 500
 

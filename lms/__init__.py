@@ -16,8 +16,15 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
         ProductionConfig.check()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config)
+    if config is ProductionConfig:
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["TRUST_PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUST_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

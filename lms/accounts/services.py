@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import logging
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
@@ -16,6 +18,7 @@ from lms.extensions import db
 from lms.org.models import Pegawai
 from lms.org.nip import normalise
 
+log = logging.getLogger(__name__)
 MIN_PASSWORD_LENGTH = 8
 # Compared against when the NIP is unknown, so a wrong NIP costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
@@ -74,11 +77,13 @@ def authenticate(raw_nip: str, password: str, ip: str) -> User:
         _recent_failures(LoginAttempt.nip, nip) >= cfg["LOGIN_MAX_FAILURES"]
         or _recent_failures(LoginAttempt.ip, ip) >= cfg["LOGIN_MAX_FAILURES_PER_IP"]
     ):
+        log.warning("login throttled for nip=%s ip=%s", nip, ip)
         raise LoginThrottled()
     user = db.session.scalar(select(User).join(User.pegawai).where(Pegawai.nip == nip))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if not (ok and user is not None and user.is_active):
         db.session.add(LoginAttempt(nip=nip, ip=ip, success=False))
+        log.info("login failed for nip=%s ip=%s", nip, ip)
         raise DomainError(_("The NIP or password is wrong."), field="password", status=401)
     db.session.add(LoginAttempt(nip=nip, ip=ip, success=True))
     # A successful login clears this NIP's failures, so a typo earlier is forgotten.

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from lms.core.time import utcnow
 from lms.extensions import db
@@ -77,9 +77,16 @@ class Modul(db.Model):
     slug: Mapped[str] = mapped_column(String(80))
     position: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
-    body_md: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
-    toc_html: Mapped[str] = mapped_column(Text, default="")
+    # Loaded only when a page shows the text: lists of modules need titles, not bodies.
+    body_md: Mapped[str] = mapped_column(Text, deferred=True)
+    body_html: Mapped[str] = mapped_column(Text, deferred=True)
+    toc_html: Mapped[str] = mapped_column(Text, default="", deferred=True)
     minutes: Mapped[int] = mapped_column(default=0)
 
     kursus: Mapped[Kursus] = relationship(back_populates="moduls")
+
+
+# How many modules a course has, counted in the query that loads the course.
+Kursus.module_count = column_property(
+    select(func.count(Modul.id)).where(Modul.kursus_id == Kursus.id).correlate_except(Modul).scalar_subquery()
+)

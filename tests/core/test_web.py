@@ -106,3 +106,43 @@ def test_language_switch_is_remembered_and_only_accepts_known_languages(client, 
     assert 'lang="en"' in client.get("/masuk").get_data(as_text=True)
     response = auth.post("/bahasa", {"lang": "id", "next": "//evil.example"})
     assert response.headers["Location"] == "/"
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path):
+    from config import TestingConfig
+    from lms import create_app
+
+    app = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        TRUST_PROXY_HOPS=1,
+        STORAGE_LOCAL_ROOT=str(tmp_path),
+    )
+
+    @app.get("/_ip")
+    def ip():
+        from flask import request
+
+        return request.remote_addr
+
+    response = app.test_client().get("/_ip", headers={"X-Forwarded-For": "10.1.2.3"})
+    assert response.get_data(as_text=True) == "10.1.2.3"
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+    from config import ProductionConfig
+    from lms import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(ProductionConfig)
+
+
+def test_production_cookies_are_secure(monkeypatch, tmp_path):
+    from config import ProductionConfig
+    from lms import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://", STORAGE_LOCAL_ROOT=str(tmp_path))
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+    assert "max-age=31536000" in app.test_client().get("/healthz").headers["Strict-Transport-Security"]

@@ -146,3 +146,33 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
     app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://", STORAGE_LOCAL_ROOT=str(tmp_path))
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert "max-age=31536000" in app.test_client().get("/healthz").headers["Strict-Transport-Security"]
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 405, 413, 429, 500])
+def test_every_error_page_has_a_title_and_message_in_both_languages(tmp_path, status):
+    from flask import abort
+
+    from config import TestingConfig
+    from lms import create_app
+
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", STORAGE_LOCAL_ROOT=str(tmp_path))
+
+    @app.get("/_fail")
+    def fail():
+        abort(status)
+
+    client = app.test_client()
+    indonesian = client.get("/_fail")
+    assert indonesian.status_code == status
+    page = indonesian.get_data(as_text=True)
+    assert f"Galat {status}" in page or f"Kesalahan {status}" in page
+    client.get("/masuk")
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    assert f"Error {status}" in client.get("/_fail").get_data(as_text=True)
+
+
+def test_api_style_requests_get_json_errors(client):
+    response = client.get("/tidak-ada", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.json["status"] == 404 and response.json["error"]

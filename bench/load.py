@@ -48,7 +48,7 @@ def wait_for(url: str, timeout: float = 30) -> None:
     end = time.time() + timeout
     while time.time() < end:
         try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 - loopback only
+            urllib.request.urlopen(url, timeout=1)
             return
         except OSError:
             time.sleep(0.2)

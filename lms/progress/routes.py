@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -65,6 +65,7 @@ def course(slug):
         done=services.done_module_ids(me, kursus.id),
         quiz=quizzes.status_of(me, kuis) if kuis else None,
         completion=services.completion_for(me, kursus.id),
+        jp_minutes=current_app.config["JP_MINUTES"],
     )
 
 

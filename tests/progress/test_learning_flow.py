@@ -119,3 +119,12 @@ def test_submitting_twice_counts_once(client, auth, login_as, course):
     db.session.refresh(attempt)
     assert attempt.score == 0  # the second submission changed nothing
     assert db.session.scalar(select(func.count(Attempt.id))) == 1
+
+
+def test_course_page_converts_jp_to_study_time_with_the_agency_setting(
+    app, client, login_as, course, monkeypatch
+):
+    login_as("learner")
+    assert "135 menit belajar" in client.get("/kursus/kursus-uji").get_data(as_text=True)  # 3 JP x 45
+    monkeypatch.setitem(app.config, "JP_MINUTES", 50)
+    assert "150 menit belajar" in client.get("/kursus/kursus-uji").get_data(as_text=True)

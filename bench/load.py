@@ -57,8 +57,19 @@ def wait_for(url: str, timeout: float = 30) -> None:
 
 def serve(app: str, port: int, workers: int, env: dict) -> subprocess.Popen:
     return subprocess.Popen(
-        [str(BIN / "gunicorn"), "--no-control-socket", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
-        cwd=ROOT, env=env,
+        [
+            str(BIN / "gunicorn"),
+            "--no-control-socket",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
     )
 
 
@@ -128,12 +139,17 @@ def main() -> None:
         subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True, capture_output=True)
 
     lms_port, bare_port = free_port(), free_port()
-    servers = [serve("wsgi:app", lms_port, args.workers, env), serve("bench.bare:app", bare_port, args.workers, env)]
+    servers = [
+        serve("wsgi:app", lms_port, args.workers, env),
+        serve("bench.bare:app", bare_port, args.workers, env),
+    ]
     try:
         lms, bare = f"http://127.0.0.1:{lms_port}", f"http://127.0.0.1:{bare_port}"
         wait_for(f"{lms}/healthz")
         wait_for(bare)
-        results = {"bare flask page": hammer(bare + "/", urllib.request.build_opener(), args.seconds, args.threads)}
+        results = {
+            "bare flask page": hammer(bare + "/", urllib.request.build_opener(), args.seconds, args.threads)
+        }
         opener = signed_in_opener(lms)
         for path in PAGES:
             results[path] = hammer(lms + path, opener, args.seconds, args.threads)
@@ -147,7 +163,9 @@ def main() -> None:
     for name, row in results.items():
         ratio = row["req_per_s"] / base if base else 0
         row["ratio_to_bare"] = round(ratio, 3)
-        print(f"{name:58} {row['req_per_s']:>8} {ratio:>6.2f} {row['p50_ms']:>7} {row['p95_ms']:>7} {row['errors']:>6}")
+        print(
+            f"{name:58} {row['req_per_s']:>8} {ratio:>6.2f} {row['p50_ms']:>7} {row['p95_ms']:>7} {row['errors']:>6}"
+        )
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -54,3 +54,36 @@ def phone(chromium):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def shipped_courses(ctx):
+    """The courses in kursus/, imported."""
+    from pathlib import Path
+
+    from lms.catalog.importer import course_folders, import_courses
+    from lms.extensions import db
+    from tests.conftest import KURSUS_ROOT
+
+    import_courses(course_folders(Path(KURSUS_ROOT)))
+    db.session.commit()
+
+
+def sign_in(page, base: str, nip: str) -> None:
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/masuk")
+    page.fill("#nip", nip)
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/")
+
+
+def start_quiz(page, base: str, slug: str) -> str:
+    """Enrol in a course and start its quiz; returns the attempt id."""
+    page.goto(f"{base}/kursus/{slug}")
+    page.click("button:has-text('Ikuti dan mulai')")
+    page.goto(f"{base}/kursus/{slug}/kuis")
+    page.click("form[action$='/kuis/mulai'] button")
+    page.wait_for_url("**/percobaan/**")
+    return page.url.rsplit("/", 1)[-1]

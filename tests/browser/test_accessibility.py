@@ -4,9 +4,8 @@ link that keyboard users reach first."""
 
 import pytest
 
-from lms.catalog.importer import course_folders, import_courses
-from lms.extensions import db
-from tests.conftest import KURSUS_ROOT, NIPS, PASSWORD
+from tests.browser.conftest import sign_in, start_quiz
+from tests.conftest import NIPS, PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -29,26 +28,12 @@ AUDIT = """() => {
 }"""
 
 
-@pytest.fixture
-def shipped_courses(ctx):
-    from pathlib import Path
-
-    import_courses(course_folders(Path(KURSUS_ROOT)))
-    db.session.commit()
-
-
 def test_learner_pages_pass_the_basic_audit(live_server, phone, users, shipped_courses):
     page = phone
     page.goto(f"{live_server}/masuk")
     assert page.evaluate(AUDIT) == []
-    page.fill("#nip", NIPS["learner"])
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
-    page.goto(f"{live_server}/kursus/nilai-dasar-berakhlak")
-    page.click("button:has-text('Ikuti dan mulai')")
-    page.goto(f"{live_server}/kursus/nilai-dasar-berakhlak/kuis")
-    page.click("form[action$='/kuis/mulai'] button")
-    page.wait_for_url("**/percobaan/**")
+    sign_in(page, live_server, NIPS["learner"])
+    start_quiz(page, live_server, "nilai-dasar-berakhlak")
     attempt = page.url
     for path in (
         "/",

@@ -4,21 +4,13 @@ takes the quiz (answers saved as they are chosen), and finds the course complete
 import pytest
 from sqlalchemy import select
 
-from lms.catalog.importer import course_folders, import_courses
 from lms.extensions import db
 from lms.quizzes.models import Attempt
-from tests.conftest import KURSUS_ROOT, NIPS, PASSWORD
+from tests.browser.conftest import sign_in, start_quiz
+from tests.conftest import NIPS, PASSWORD
 
 pytestmark = pytest.mark.browser
 SLUG = "keamanan-informasi-kantor"
-
-
-@pytest.fixture
-def shipped_courses(ctx):
-    from pathlib import Path
-
-    import_courses(course_folders(Path(KURSUS_ROOT)))
-    db.session.commit()
 
 
 def no_horizontal_scroll(page):
@@ -98,14 +90,8 @@ def test_learner_completes_a_course_on_a_phone(live_server, phone, users, shippe
 def test_quiz_still_submits_without_javascript(live_server, chromium, users, shipped_courses):
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live_server}/masuk")
-    page.fill("#nip", NIPS["learner"])
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
-    page.goto(f"{live_server}/kursus/{SLUG}")
-    page.click("button:has-text('Ikuti dan mulai')")
-    page.goto(f"{live_server}/kursus/{SLUG}/kuis")
-    page.click("form[action$='/kuis/mulai'] button")
+    sign_in(page, live_server, NIPS["learner"])
+    start_quiz(page, live_server, SLUG)
     page.click("button[value=submit]")
     page.wait_for_url("**/hasil")
     assert "Tidak lulus" in page.locator(".score").inner_text()
@@ -122,16 +108,8 @@ def test_a_timed_quiz_counts_down_and_sends_the_answers_when_time_is_up(
 
     make_course("kursus-waktu", time_limit=10)
     page = phone
-    page.goto(f"{live_server}/masuk")
-    page.fill("#nip", NIPS["learner"])
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
-    page.goto(f"{live_server}/kursus/kursus-waktu")
-    page.click("button:has-text('Ikuti dan mulai')")
-    page.goto(f"{live_server}/kursus/kursus-waktu/kuis")
-    page.click("form[action$='/kuis/mulai'] button")
-    page.wait_for_url("**/percobaan/**")
-    attempt_id = page.url.rsplit("/", 1)[-1]
+    sign_in(page, live_server, NIPS["learner"])
+    attempt_id = start_quiz(page, live_server, "kursus-waktu")
     assert "Sisa waktu: 9:5" in page.locator("#timer").inner_text()
 
     # Three seconds left: the page sends what was chosen without a click.

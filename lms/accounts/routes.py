@@ -1,4 +1,4 @@
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -49,7 +49,5 @@ def logout():
     session.clear()
     if lang:
         session["lang"] = lang
-    from flask import flash
-
     flash(_("You have signed out."), "info")
     return redirect(url_for("accounts.login"))

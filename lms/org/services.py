@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
+from lms.core.errors import DomainError
 from lms.extensions import db
+from lms.org.data import GOLONGAN, STATUS_ASN
 from lms.org.models import Pegawai
-from lms.org.nip import parse_nip
+from lms.org.nip import normalise, parse_nip
 
 
 def find_by_nip(raw_nip: str) -> Pegawai | None:
-    from lms.org.nip import normalise
-
     return db.session.scalar(select(Pegawai).where(Pegawai.nip == normalise(raw_nip)))
 
 
@@ -22,11 +23,6 @@ def is_supervisor(pegawai_id: int) -> bool:
 
 def validate_pegawai(nip: str, status_asn: str, golongan: str | None) -> str:
     """Check an employee's identity fields; returns the normalised NIP."""
-    from flask_babel import gettext as _
-
-    from lms.core.errors import DomainError
-    from lms.org.data import GOLONGAN, STATUS_ASN
-
     if status_asn not in STATUS_ASN:
         raise DomainError(_("Status must be PNS or PPPK."), field="status_asn")
     if golongan is not None and golongan not in GOLONGAN:

@@ -58,12 +58,14 @@ def course(slug):
     kursus = _course(slug)
     me = _me()
     kuis = quizzes.quiz_for_course(kursus.id)
+    quiz = quizzes.status_of(me, kuis) if kuis else None
+    db.session.commit()  # status_of may have closed an attempt whose time ran out
     return render_template(
         "progress/course.html",
         kursus=kursus,
         enrolment=services.enrolment_for(me, kursus.id),
         done=services.done_module_ids(me, kursus.id),
-        quiz=quizzes.status_of(me, kuis) if kuis else None,
+        quiz=quiz,
         completion=services.completion_for(me, kursus.id),
         jp_minutes=current_app.config["JP_MINUTES"],
     )
@@ -162,26 +164,23 @@ def start_quiz(slug):
     return redirect(url_for(".attempt", attempt_id=attempt.id))
 
 
-def _attempt_view(attempt, answers=None, status=200):
-    version = attempt.version
-    questions = {q["id"]: q for q in version.questions}
+@bp.get("/percobaan/<attempt_id>")
+def attempt(attempt_id):
+    attempt = quizzes.get_own_attempt(attempt_id, _me())
+    if quizzes.close_if_expired(attempt):
+        db.session.commit()
+        flash(_("The time limit had passed: the answers saved before it ran out were graded."), "warning")
+    if not attempt.is_open:
+        return redirect(url_for(".result", attempt_id=attempt.id))
     return render_template(
         "progress/attempt.html",
         attempt=attempt,
         seconds_left=quizzes.seconds_left(attempt),
         kursus=attempt.kuis.kursus,
-        version=version,
-        items=[(questions[item["id"]], item["options"]) for item in attempt.layout],
-        answers=answers if answers is not None else attempt.answers,
-    ), status
-
-
-@bp.get("/percobaan/<attempt_id>")
-def attempt(attempt_id):
-    attempt = quizzes.get_own_attempt(attempt_id, _me())
-    if not attempt.is_open:
-        return redirect(url_for(".result", attempt_id=attempt.id))
-    return _attempt_view(attempt)
+        version=attempt.version,
+        items=quizzes.laid_out(attempt),
+        answers=attempt.answers,
+    )
 
 
 @bp.post("/percobaan/<attempt_id>/jawaban")
@@ -231,17 +230,14 @@ def result(attempt_id):
     if attempt.is_open:
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     state = quizzes.status_of(_me(), attempt.kuis)
+    db.session.commit()  # status_of may have closed another attempt whose time ran out
     kursus = attempt.kuis.kursus
-    from lms.quizzes.grading import grade
-
-    graded = grade(attempt.version.questions, attempt.answers)
-    questions = {q["id"]: q for q in attempt.version.questions}
     return render_template(
         "progress/result.html",
         attempt=attempt,
         kursus=kursus,
         state=state,
-        items=[(questions[i["id"]], i["options"], graded.results[i["id"]]) for i in attempt.layout],
+        items=quizzes.review(attempt),
         show_feedback=quizzes.feedback_visible(attempt),
         reveal=quizzes.reveal_answers(attempt, state.left),
         completion=services.completion_for(_me(), kursus.id),

@@ -62,10 +62,11 @@ class QuizStatus:
 
 
 def status_of(pegawai_id: int, kuis: Kuis) -> QuizStatus:
+    """Where a learner stands with a quiz. Attempts whose time ran out are closed on the
+    way (there is no background job to do it), so the caller commits."""
     attempts = attempts_of(pegawai_id, kuis.id)
     for attempt in attempts:
-        if attempt.is_open and _expired(attempt):
-            finish_expired(attempt)
+        close_if_expired(attempt)
     version = kuis.current
     submitted = [a for a in attempts if not a.is_open]
     open_attempt = next((a for a in attempts if a.is_open), None)
@@ -210,8 +211,24 @@ def submit_attempt(attempt: Attempt, answers: dict[str, Any] | None) -> Submissi
     return Submission(attempt, late=late)
 
 
-def finish_expired(attempt: Attempt) -> None:
-    submit_attempt(attempt, None)
+def close_if_expired(attempt: Attempt) -> bool:
+    """Grade an open attempt whose time ran out on the answers saved in time."""
+    if attempt.is_open and _expired(attempt):
+        submit_attempt(attempt, None)
+        return True
+    return False
+
+
+def laid_out(attempt: Attempt) -> list[tuple[dict[str, Any], list[str]]]:
+    """The attempt's questions in its order, each with its option ids in its order."""
+    questions = _questions_by_id(attempt)
+    return [(questions[item["id"]], item["options"]) for item in attempt.layout]
+
+
+def review(attempt: Attempt) -> list[tuple[dict[str, Any], list[str], grading.QuestionResult]]:
+    """Each question of a submitted attempt with how it was graded."""
+    graded = grading.grade(attempt.version.questions, attempt.answers)
+    return [(question, options, graded.results[question["id"]]) for question, options in laid_out(attempt)]
 
 
 def feedback_visible(attempt: Attempt) -> bool:

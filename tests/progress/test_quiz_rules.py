@@ -187,3 +187,20 @@ def test_result_shows_score_pass_mark_and_attempts_left(client, auth, enrolled):
     assert "75" in page  # 3 of 4 points, exactly the pass mark
     assert "Lulus" in page
     assert "Sisa 1 percobaan" in page
+
+
+def test_opening_an_attempt_whose_time_ran_out_shows_its_result(app, client, auth, timed):
+    attempt_id = start(auth, "kursus-waktu")
+    auth.post_json(f"/percobaan/{attempt_id}/jawaban", {"question": "q3", "answer": "true"})
+    expire(attempt_id, app)
+    response = client.get(f"/percobaan/{attempt_id}")
+    assert response.headers["Location"].endswith(f"/percobaan/{attempt_id}/hasil")
+    attempt = db.session.get(Attempt, attempt_id)
+    assert not attempt.is_open and attempt.late and attempt.score == 1.0
+
+
+def test_the_course_page_closes_an_attempt_whose_time_ran_out(app, client, auth, timed):
+    attempt_id = start(auth, "kursus-waktu")
+    expire(attempt_id, app)
+    assert client.get("/kursus/kursus-waktu").status_code == 200
+    assert not db.session.get(Attempt, attempt_id).is_open

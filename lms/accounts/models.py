@@ -41,17 +41,17 @@ class User(UserMixin, db.Model):
         return self.pegawai.nama
 
 
-class LoginAttempt(db.Model):
-    """Failed and successful logins, for rate limiting that holds across processes."""
+class LoginFailure(db.Model):
+    """A failed login, kept for the rate-limit window. In the database rather than in
+    memory, so the limit holds across processes and hosts."""
 
-    __tablename__ = "login_attempt"
+    __tablename__ = "login_failure"
     __table_args__ = (
-        Index("ix_login_attempt_nip_at", "nip", "at"),
-        Index("ix_login_attempt_ip_at", "ip", "at"),
+        Index("ix_login_failure_nip_at", "nip", "at"),
+        Index("ix_login_failure_ip_at", "ip", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nip: Mapped[str] = mapped_column(String(40))
     ip: Mapped[str] = mapped_column(String(64))
-    success: Mapped[bool]
     at: Mapped[datetime] = mapped_column(default=utcnow)

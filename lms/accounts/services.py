@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.accounts.models import LoginAttempt, User
+from lms.accounts.models import LoginFailure, User
 from lms.core.errors import DomainError
 from lms.core.time import utcnow
 from lms.extensions import db
@@ -59,12 +59,11 @@ class LoginThrottled(DomainError):
 
 
 def _recent_failures(column, value) -> int:
+    """Failures for this NIP or address inside the window; older ones are deleted on the way,
+    so the table holds no more than the window's worth."""
     since = utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    return db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            column == value, LoginAttempt.success.is_(False), LoginAttempt.at >= since
-        )
-    )
+    db.session.execute(delete(LoginFailure).where(column == value, LoginFailure.at < since))
+    return db.session.scalar(select(func.count(LoginFailure.id)).where(column == value))
 
 
 def authenticate(raw_nip: str, password: str, ip: str) -> User:
@@ -73,20 +72,19 @@ def authenticate(raw_nip: str, password: str, ip: str) -> User:
     nip = normalise(raw_nip)[:40]
     cfg = current_app.config
     if (
-        _recent_failures(LoginAttempt.nip, nip) >= cfg["LOGIN_MAX_FAILURES"]
-        or _recent_failures(LoginAttempt.ip, ip) >= cfg["LOGIN_MAX_FAILURES_PER_IP"]
+        _recent_failures(LoginFailure.nip, nip) >= cfg["LOGIN_MAX_FAILURES"]
+        or _recent_failures(LoginFailure.ip, ip) >= cfg["LOGIN_MAX_FAILURES_PER_IP"]
     ):
         log.warning("login throttled for nip=%s ip=%s", nip, ip)
         raise LoginThrottled()
     user = db.session.scalar(select(User).join(User.pegawai).where(Pegawai.nip == nip))
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if not (ok and user is not None and user.is_active):
-        db.session.add(LoginAttempt(nip=nip, ip=ip, success=False))
+        db.session.add(LoginFailure(nip=nip, ip=ip))
         log.info("login failed for nip=%s ip=%s", nip, ip)
         raise DomainError(_("The NIP or password is wrong."), field="password", status=401)
-    db.session.add(LoginAttempt(nip=nip, ip=ip, success=True))
     # A successful login clears this NIP's failures, so a typo earlier is forgotten.
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.nip == nip, LoginAttempt.success.is_(False)))
+    db.session.execute(delete(LoginFailure).where(LoginFailure.nip == nip))
     user.last_login_at = utcnow()
     return user
 

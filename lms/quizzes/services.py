@@ -176,15 +176,16 @@ class Submission:
 
 
 def submit_attempt(attempt: Attempt, answers: dict[str, Any] | None) -> Submission:
-    """Grade and close an attempt, once. Answers sent after the time limit are not taken:
-    the attempt is graded on what was saved in time."""
+    """Grade and close an attempt, once.
+
+    ``answers`` is the whole submitted form (it was shown with the saved answers filled
+    in, so a question missing from it was cleared); None grades the saved answers.
+    Answers sent after the time limit are not taken: what was saved in time is graded."""
     if not attempt.is_open:
         return Submission(attempt, already_submitted=True)
     now = utcnow()
     late = _expired(attempt, now)
-    final = dict(attempt.answers or {})
-    if answers and not late:
-        final.update(answers)
+    final = dict(answers) if answers is not None and not late else dict(attempt.answers or {})
     version = attempt.version
     result = grading.grade(version.questions, final)
     values = dict(

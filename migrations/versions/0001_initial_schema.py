@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:40:55.060868
+Create Date: 2026-11-23 12:10:16.978108
 
 """
 from alembic import op
@@ -48,17 +48,16 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_kursus')),
     sa.UniqueConstraint('slug', name=op.f('uq_kursus_slug'))
     )
-    op.create_table('login_attempt',
+    op.create_table('login_failure',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('nip', sa.String(length=40), nullable=False),
     sa.Column('ip', sa.String(length=64), nullable=False),
-    sa.Column('success', sa.Boolean(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempt'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failure'))
     )
-    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
-        batch_op.create_index('ix_login_attempt_ip_at', ['ip', 'at'], unique=False)
-        batch_op.create_index('ix_login_attempt_nip_at', ['nip', 'at'], unique=False)
+    with op.batch_alter_table('login_failure', schema=None) as batch_op:
+        batch_op.create_index('ix_login_failure_ip_at', ['ip', 'at'], unique=False)
+        batch_op.create_index('ix_login_failure_nip_at', ['nip', 'at'], unique=False)
 
     op.create_table('unit_kerja',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -288,11 +287,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_unit_kerja_parent_id'))
 
     op.drop_table('unit_kerja')
-    with op.batch_alter_table('login_attempt', schema=None) as batch_op:
-        batch_op.drop_index('ix_login_attempt_nip_at')
-        batch_op.drop_index('ix_login_attempt_ip_at')
+    with op.batch_alter_table('login_failure', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_failure_nip_at')
+        batch_op.drop_index('ix_login_failure_ip_at')
 
-    op.drop_table('login_attempt')
+    op.drop_table('login_failure')
     op.drop_table('kursus')
     op.drop_table('jabatan')
     # ### end Alembic commands ###

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from lms.accounts.models import LoginAttempt
+from lms.accounts.models import LoginFailure
 from lms.extensions import db
 from tests.conftest import NIPS, PASSWORD
 
@@ -83,8 +83,7 @@ def test_success_forgets_earlier_typos(app, client, auth, users):
     for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
         auth.login(NIPS["learner"], "typo-typo")
     assert auth.login(NIPS["learner"]).status_code == 302
-    failures = select(func.count(LoginAttempt.id)).where(LoginAttempt.success.is_(False))
-    assert db.session.scalar(failures) == 0
+    assert db.session.scalar(select(func.count(LoginFailure.id))) == 0
 
 
 def test_missing_csrf_token_is_refused_with_a_clear_message(client, users):
@@ -149,3 +148,15 @@ def test_session_cookie_is_http_only_and_same_site(client, auth, users):
 def test_passwords_are_stored_hashed(users):
     assert PASSWORD not in users["learner"].password_hash
     assert users["learner"].password_hash.startswith("pbkdf2:")
+
+
+def test_failures_older_than_the_window_are_forgotten_and_deleted(app, client, auth, users):
+    from datetime import timedelta
+
+    from lms.core.time import utcnow
+
+    old = utcnow() - timedelta(minutes=app.config["LOGIN_WINDOW_MINUTES"] + 1)
+    db.session.add_all(LoginFailure(nip=NIPS["learner"], ip="127.0.0.1", at=old) for _ in range(10))
+    db.session.commit()
+    assert auth.login(NIPS["learner"]).status_code == 302
+    assert db.session.scalar(select(func.count(LoginFailure.id))) == 0

@@ -204,3 +204,12 @@ def test_the_course_page_closes_an_attempt_whose_time_ran_out(app, client, auth,
     expire(attempt_id, app)
     assert client.get("/kursus/kursus-waktu").status_code == 200
     assert not db.session.get(Attempt, attempt_id).is_open
+
+
+def test_the_submitted_form_is_the_final_word_on_every_question(client, auth, enrolled):
+    attempt_id = start(auth)
+    auth.post_json(f"/percobaan/{attempt_id}/jawaban", {"question": "q2", "answer": ["a", "b"]})
+    # Without JavaScript the learner unticks both boxes, answers q1 and submits.
+    submit(auth, attempt_id, {"q1": "a"})
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.answers == {"q1": "a"}

@@ -28,7 +28,10 @@ from lms.storage import storage
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 MODULE_RE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 COMPETENCY_RE = re.compile(r"^[A-Z]{1,3}(\.[A-Z0-9-]+)+$")
-IMAGE_RE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)|<img\b[^>]*?\bsrc\s*=\s*[\"']([^\"']+)")
+# A Markdown image with its optional {attributes}, or a raw <img> tag.
+IMAGE_RE = re.compile(r"!\[[^\]]*\]\((?P<src>[^)\s]+)[^)]*\)(?P<attrs>\{[^}]*\})?|(?P<tag><img\b[^>]*>)")
+TAG_SRC_RE = re.compile(r"\bsrc\s*=\s*[\"']([^\"']*)")
+SIZED_RE = re.compile(r"\bwidth\s*=.*\bheight\s*=|\bheight\s*=.*\bwidth\s*=")
 MEDIA_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif"}
 MEDIA_MAX_BYTES = 512 * 1024
 SVG_FORBIDDEN = re.compile(rb"<script|\son[a-z]+\s*=|javascript:|<foreignObject|xlink:href=\"http", re.I)
@@ -225,6 +228,21 @@ def _check_meta(source: TomlSource) -> dict[str, Any]:
     return meta
 
 
+def _check_image(image: re.Match, path: Path, line: int, media_names: set[str], errors: Errors) -> None:
+    if image["tag"]:
+        found = TAG_SRC_RE.search(image["tag"])
+        src, attributes = (found.group(1) if found else ""), image["tag"]
+    else:
+        src, attributes = image["src"], image["attrs"] or ""
+    if "://" in src or src.startswith(("/", "data:")):
+        errors.add(path, line, f"image '{src}' must be a file in media/, not a link")
+    elif not src.startswith("media/") or src[len("media/") :] not in media_names:
+        errors.add(path, line, f"image '{src}' is not in the course's media/ folder")
+    elif not SIZED_RE.search(attributes):
+        # Unsized pictures make a page jump as they arrive over a slow link.
+        errors.add(path, line, f"image '{src}' needs its size: add {{width=… height=…}} after it")
+
+
 def _check_modules(folder: Path, errors: Errors, media_names: set[str]) -> list[ModuleSpec]:
     modules: list[ModuleSpec] = []
     positions: dict[int, Path] = {}
@@ -257,11 +275,8 @@ def _check_modules(folder: Path, errors: Errors, media_names: set[str]) -> list[
         if not body:
             errors.add(path, 2, "the module has no text after its title")
         for number, line in enumerate(lines, start=1):
-            for src in (md_src or html_src for md_src, html_src in IMAGE_RE.findall(line)):
-                if "://" in src or src.startswith(("/", "data:")):
-                    errors.add(path, number, f"image '{src}' must be a file in media/, not a link")
-                elif not src.startswith("media/") or src[len("media/") :] not in media_names:
-                    errors.add(path, number, f"image '{src}' is not in the course's media/ folder")
+            for image in IMAGE_RE.finditer(line):
+                _check_image(image, path, number, media_names, errors)
         modules.append(ModuleSpec(slug=found.group(2), position=position, title=title, body_md=body))
     if not modules and not errors.items:
         errors.add(folder / "01-name.md", 1, "the course has no modules (NN-name.md files)")

@@ -584,3 +584,29 @@ def test_the_shipped_courses_import_from_the_cli(runner, ctx, tmp_path):
     assert result.stdout.splitlines() == [
         f"{p.name}: created" for p in sorted((tmp_path / "kursus").iterdir()) if p.is_dir()
     ]
+
+
+@pytest.mark.parametrize(
+    ("image", "error"),
+    [
+        (
+            "![Diagram](media/gambar.svg)",
+            "image 'media/gambar.svg' needs its size: add {width=… height=…} after it",
+        ),
+        (
+            "![Diagram](media/gambar.svg){width=320}",
+            "image 'media/gambar.svg' needs its size: add {width=… height=…} after it",
+        ),
+        (
+            '<img src="media/gambar.svg" alt="x">',
+            "image 'media/gambar.svg' needs its size: add {width=… height=…} after it",
+        ),
+        ('<img src="media/gambar.svg" alt="x" width="320" height="160">', None),
+        ("![Diagram](media/gambar.svg){height=160 width=320}", None),
+    ],
+)
+def test_pictures_must_carry_their_size(folder, image, error):
+    write("01-pembuka.md", f"# Pembuka\n\nTeks.\n\n{image}\n")(folder)
+
+    expected = [f"{SLUG}/01-pembuka.md:5: {error}"] if error else []
+    assert check_course(folder)[1] == expected

@@ -76,6 +76,7 @@ class TomlSource:
         self.path = path
         self.errors = errors
         self.data: dict[str, Any] | None = None
+        self._starts: dict[str, list[int]] = {}
         try:
             self.text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
@@ -90,10 +91,13 @@ class TomlSource:
             errors.add(path, line, f"not valid TOML: {getattr(exc, 'msg', exc)}")
 
     def table_starts(self, header: str) -> list[int]:
-        """1-based lines of each ``[[header]]`` (spaces and a trailing comment allowed)."""
-        parts = r"\s*\.\s*".join(re.escape(part) for part in header.split("."))
-        pattern = re.compile(rf"^\s*\[\[\s*{parts}\s*\]\]\s*(#.*)?$")
-        return [i + 1 for i, line in enumerate(self.lines) if pattern.match(line)]
+        """1-based lines of each ``[[header]]`` (spaces and a trailing comment allowed).
+        Asked once per question, so each header's scan is kept."""
+        if header not in self._starts:
+            parts = r"\s*\.\s*".join(re.escape(part) for part in header.split("."))
+            pattern = re.compile(rf"^\s*\[\[\s*{parts}\s*\]\]\s*(#.*)?$")
+            self._starts[header] = [i + 1 for i, line in enumerate(self.lines) if pattern.match(line)]
+        return self._starts[header]
 
     def line_of(self, key: str, start: int = 1, end: int | None = None) -> int:
         pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")

@@ -1,10 +1,10 @@
 from flask import Blueprint, Response, abort, redirect
 from flask_login import login_required
 
+from lms.core.web import cache_forever
 from lms.storage import LocalStorage, S3Storage, StorageError, storage
 
 bp = Blueprint("catalog", __name__)
-YEAR = 365 * 24 * 3600
 # Media may be SVG: never let one run script or load anything, even if opened directly.
 MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
@@ -24,7 +24,4 @@ def media(key):
         abort(404)
     response = Response(data, mimetype=backend.guess_type(key))
     response.headers["Content-Security-Policy"] = MEDIA_CSP
-    response.cache_control.public = True
-    response.cache_control.max_age = YEAR
-    response.cache_control.immutable = True
-    return response
+    return cache_forever(response)

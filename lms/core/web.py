@@ -41,6 +41,15 @@ class StaticFingerprints:
         return self._hashes[filename]
 
 
+def cache_forever(response):
+    """For responses whose URL changes with their content (fingerprinted files)."""
+    response.cache_control.no_cache = None
+    response.cache_control.public = True
+    response.cache_control.max_age = YEAR
+    response.cache_control.immutable = True
+    return response
+
+
 def init_web(app: Flask) -> None:
     fingerprints = StaticFingerprints(app.static_folder)
     # With S3, pictures come from presigned URLs on the bucket's host.
@@ -65,10 +74,7 @@ def init_web(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint == "static" and request.args.get("v"):
-            response.cache_control.no_cache = None
-            response.cache_control.public = True
-            response.cache_control.max_age = YEAR
-            response.cache_control.immutable = True
+            cache_forever(response)
         elif "Cache-Control" not in headers and response.mimetype == "text/html":
             # Pages are personal: never in a shared cache.
             response.cache_control.private = True

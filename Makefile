@@ -38,6 +38,7 @@ translations: $(VENV)/.runtime $(CATALOGS)
 setup: $(VENV)/.runtime translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade
+	$(BIN)/flask kompetensi import lms/competencies/data/kamus-nasional.toml lms/competencies/data/teknis-dinkes-ntt.toml
 	$(BIN)/flask kursus import kursus
 	$(BIN)/flask demo
 

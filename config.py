@@ -40,6 +40,12 @@ class Config:
     # One JP (jam pelajaran) in minutes and the yearly development duty: agency settings.
     JP_MINUTES = _int("JP_MINUTES", 45)
     JP_TARGET_PER_YEAR = _int("JP_TARGET_PER_YEAR", 20)
+    # Largest evidence file (PDF, JPEG or PNG) attached to a development record.
+    EVIDENCE_MAX_BYTES = _int("EVIDENCE_MAX_BYTES", 2 * 1024 * 1024)
+    # Public address used in certificate QR codes and links, e.g. https://lms.example.go.id
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # The issuing body printed on certificates.
+    CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "Badan Kepegawaian Daerah")
 
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", 30)

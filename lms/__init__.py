@@ -66,6 +66,10 @@ def _register_models() -> None:
     from lms.accounts import models as _accounts  # noqa: F401
     from lms.catalog import importer
     from lms.catalog import models as _catalog  # noqa: F401
+    from lms.certificates import models as _certificates  # noqa: F401
+    from lms.certificates import services as _certificate_services  # noqa: F401
+    from lms.competencies import models as _competencies  # noqa: F401
+    from lms.competencies import services as competency_services
     from lms.org import models as _org  # noqa: F401
     from lms.progress import models as _progress  # noqa: F401
     from lms.progress import services as _progress_services  # noqa: F401
@@ -73,15 +77,19 @@ def _register_models() -> None:
     from lms.quizzes.importer import KuisPart
 
     importer.register_part(KuisPart())
+    importer.register_competency_codes(competency_services.known_codes)
 
 
 def _register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
     from lms.catalog.routes import bp as catalog
+    from lms.certificates.routes import bp as certificates
+    from lms.competencies.routes import bp as competencies
     from lms.core.routes import bp as core
     from lms.progress.routes import bp as progress
+    from lms.reports.routes import bp as reports
 
-    for blueprint in (core, accounts, catalog, progress):
+    for blueprint in (core, accounts, catalog, progress, competencies, certificates, reports):
         app.register_blueprint(blueprint)
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``flask kursus import PATH`` and ``flask demo``."""
+"""Command line: ``flask kursus import PATH``, ``flask kompetensi import FILES`` and ``flask demo``."""
 
 from __future__ import annotations
 
@@ -46,6 +46,30 @@ def check_command(path: Path):
     click.echo("ok")
 
 
+kompetensi_cli = AppGroup("kompetensi", help="The competency dictionary.")
+
+
+@kompetensi_cli.command("import")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_dictionary_command(files: tuple[Path, ...]):
+    """Load dictionary files (default: the national PermenPANRB 38/2017 seed); all or nothing."""
+    from lms.catalog.importer import ImportFailed
+    from lms.competencies.services import NATIONAL_DICTIONARY, import_dictionary
+
+    try:
+        outcomes = import_dictionary(files or [NATIONAL_DICTIONARY])
+    except ImportFailed as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported.") from None
+    db.session.commit()
+    counts = {}
+    for _code, outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    click.echo(", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())))
+
+
 @click.command("demo")
 def demo_command():
     """Create the demo organisation and accounts (idempotent)."""
@@ -58,4 +82,5 @@ def demo_command():
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(kursus_cli)
+    app.cli.add_command(kompetensi_cli)
     app.cli.add_command(demo_command)

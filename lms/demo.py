@@ -288,6 +288,58 @@ ROLES = {ADMIN: {"is_admin": True}, TRAINER: {"is_pengajar": True}}
 ASSIGNMENTS = {LEARNER: [("nilai-dasar-berakhlak", 30), ("keamanan-informasi-kantor", 60)]}
 
 
+# Position standards (PermenPANRB 38/2017): the managerial and socio-cultural level a
+# kind of position requires, and the technical competencies each demo position needs.
+MANAGERIAL_CODES = ("M.01", "M.02", "M.03", "M.04", "M.05", "M.06", "M.07", "M.08", "SK.01")
+MANAGERIAL_LEVEL = {"jpt_pratama": 4, "administrator": 3, "pengawas": 2, "fungsional": 2, "pelaksana": 1}
+TECHNICAL_LEVELS = {
+    "KADIS": {"T.PELAYANAN-KES": 4, "T.SURVEILANS": 3},
+    "KABAN": {"T.PENGEMBANGAN-SDM": 4},
+    "SEKDIS": {"T.KEAMANAN-INFO": 3},
+    "KABID": {"T.KEAMANAN-INFO": 2, "T.PENGEMBANGAN-SDM": 3},
+    "KAUPT": {"T.KEAMANAN-INFO": 2, "T.KEFARMASIAN": 3},
+    "KASI": {"T.KEAMANAN-INFO": 2},
+    "ANKEB": {"T.SURVEILANS": 3, "T.DATA-KES": 2},
+    "PERAWAT": {"T.PELAYANAN-KES": 3},
+    "PLK": {"T.LAB-KES": 3},
+    "APT": {"T.KEFARMASIAN": 3, "T.KEAMANAN-INFO": 2},
+    "WIDYA": {"T.PENGEMBANGAN-SDM": 3},
+    "PRAKOM": {"T.DATA-KES": 3, "T.KEAMANAN-INFO": 3},
+    "ADMPERK": {"T.KEAMANAN-INFO": 1},
+    "PENGDATA": {"T.DATA-KES": 2, "T.KEAMANAN-INFO": 2},
+}
+# A little history in the supervisor's team, so the team view and profiles have something to show.
+COMPLETED = [("199212072018011001", "nilai-dasar-berakhlak", 40, 90.0)]  # nip, course, days ago, score
+OVERDUE = [("199411192020121002", "keamanan-informasi-kantor", 10)]  # nip, course, days past due
+DEVELOPMENT = [
+    # nip, jenis, judul, penyelenggara, days ago (end), days long, JP, competency, level, verified
+    (
+        "199801262024212003",
+        "pelatihan",
+        "Pelatihan Pengelolaan Data Kesehatan Dasar",
+        "Bapelkes Kupang",
+        60,
+        3,
+        24,
+        "T.DATA-KES",
+        2,
+        True,
+    ),
+    (
+        "199212072018011001",
+        "workshop",
+        "Workshop Manajemen Logistik Obat dan BMHP",
+        "Dinas Kesehatan Provinsi NTT",
+        20,
+        2,
+        12,
+        "T.KEFARMASIAN",
+        2,
+        False,
+    ),
+]
+
+
 def _get_or_create(model, key: str, value: str, **fields):
     row = db.session.scalar(select(model).where(getattr(model, key) == value))
     if row is None:
@@ -355,4 +407,107 @@ def seed_demo() -> str:
                     assigned_by_id=people[SUPERVISOR].id,
                 )
                 created["assignments"] += 1
+    created.update(_seed_competencies(jabatan, people, today))
     return ", ".join(f"{v} {k}" for k, v in created.items()) + " created"
+
+
+def _seed_competencies(jabatan: dict, people: dict, today) -> dict[str, int]:
+    """Standards for positions that have none, and the team's demo history."""
+    from datetime import datetime, time
+
+    from lms import signals
+    from lms.competencies.services import known_codes, set_standards, standards_for
+    from lms.progress import development
+    from lms.progress.models import CourseCompletion, Enrolment, Pengembangan
+
+    counts = {"standards": 0, "completions": 0, "development records": 0}
+    known = known_codes()
+    if not known:
+        return counts
+    for kode, position in jabatan.items():
+        if standards_for(position.id):
+            continue
+        levels = {code: MANAGERIAL_LEVEL[position.jenis] for code in MANAGERIAL_CODES}
+        levels.update(TECHNICAL_LEVELS.get(kode, {}))
+        set_standards(position, {code: level for code, level in levels.items() if code in known})
+        counts["standards"] += 1
+    courses = {k.slug: k for k in db.session.scalars(select(Kursus))}
+    supervisor = people[SUPERVISOR].id
+    for nip, slug, days_ago, score in COMPLETED:
+        kursus = courses.get(slug)
+        pid = people[nip].id
+        if kursus is None or db.session.scalar(
+            select(CourseCompletion.id).where(
+                CourseCompletion.pegawai_id == pid, CourseCompletion.kursus_id == kursus.id
+            )
+        ):
+            continue
+        when = datetime.combine(today - timedelta(days=days_ago), time(3, 0))
+        if not db.session.scalar(
+            select(Enrolment.id).where(Enrolment.pegawai_id == pid, Enrolment.kursus_id == kursus.id)
+        ):
+            db.session.add(
+                Enrolment(
+                    pegawai_id=pid,
+                    kursus_id=kursus.id,
+                    source="assigned",
+                    assigned_by_id=supervisor,
+                    due_date=today - timedelta(days=days_ago - 14),
+                    enrolled_at=when - timedelta(days=7),
+                )
+            )
+        completion = CourseCompletion(
+            pegawai_id=pid,
+            kursus_id=kursus.id,
+            kursus_version=kursus.version,
+            jp=kursus.jp,
+            score=score,
+            completed_at=when,
+        )
+        db.session.add(completion)
+        db.session.flush()
+        signals.course_completed.send("demo", completion=completion)
+        counts["completions"] += 1
+    for nip, slug, days_late in OVERDUE:
+        kursus = courses.get(slug)
+        pid = people[nip].id
+        if kursus and not db.session.scalar(
+            select(Enrolment.id).where(Enrolment.pegawai_id == pid, Enrolment.kursus_id == kursus.id)
+        ):
+            db.session.add(
+                Enrolment(
+                    pegawai_id=pid,
+                    kursus_id=kursus.id,
+                    source="assigned",
+                    assigned_by_id=supervisor,
+                    due_date=today - timedelta(days=days_late),
+                )
+            )
+    for nip, jenis, judul, organiser, days_ago, length, jp, code, level, verified in DEVELOPMENT:
+        pid = people[nip].id
+        if db.session.scalar(
+            select(Pengembangan.id).where(Pengembangan.pegawai_id == pid, Pengembangan.judul == judul)
+        ):
+            continue
+        end = today - timedelta(days=days_ago)
+        record = development.create(
+            pid,
+            development.DevelopmentInput(
+                jenis,
+                judul,
+                organiser,
+                end - timedelta(days=length - 1),
+                end,
+                jp,
+                nomor_sertifikat=f"DEMO/{end.year}/{pid:04d}",
+                kompetensi_code=code,
+                kompetensi_level=level,
+            ),
+            None,
+            known,
+        )
+        if verified:
+            development.decide(record, verifier_id=supervisor, approve=True)
+        counts["development records"] += 1
+    db.session.flush()
+    return counts

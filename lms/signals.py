@@ -14,3 +14,5 @@ module_completed = _signals.signal("module-completed")
 quiz_submitted = _signals.signal("quiz-submitted")
 #: kwargs: completion (CourseCompletion)
 course_completed = _signals.signal("course-completed")
+#: kwargs: record (Pengembangan), verified_by_id
+development_verified = _signals.signal("development-verified")

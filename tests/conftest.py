@@ -65,7 +65,20 @@ def app(database_url, tmp_path_factory):
     )
     with app.app_context():
         flask_migrate.upgrade()
+        seed_dictionary()
     return app
+
+
+DICTIONARY_FILES = ("kamus-nasional.toml", "teknis-dinkes-ntt.toml")
+# Reference data loaded once per session and kept between tests, as in a real install.
+KEPT_TABLES = {"kompetensi"}
+
+
+def seed_dictionary() -> None:
+    from lms.competencies.services import DATA_DIR, import_dictionary
+
+    import_dictionary([DATA_DIR / name for name in DICTIONARY_FILES])
+    db.session.commit()
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +90,7 @@ def _clean_tables(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:

@@ -5,15 +5,14 @@ from flask_login import current_user, login_user, logout_user
 from lms.accounts import services
 from lms.accounts.forms import LoginForm
 from lms.core.errors import DomainError
+from lms.core.web import safe_next
 from lms.extensions import db
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("progress.home")
+    return safe_next(target, url_for("progress.home"))
 
 
 @bp.route("/masuk", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -136,6 +136,16 @@ def register_part(part: Part) -> None:
         PARTS.append(part)
 
 
+# The competency dictionary lives to the right (competencies); it tells the importer
+# which codes exist, so a course cannot claim a competency nobody has defined.
+_known_competencies: Callable[[], set[str]] | None = None
+
+
+def register_competency_codes(provider: Callable[[], set[str]]) -> None:
+    global _known_competencies
+    _known_competencies = provider
+
+
 # --- checking -----------------------------------------------------------------------
 
 
@@ -207,6 +217,7 @@ def _check_meta(source: TomlSource) -> dict[str, Any]:
     competencies = data.get("competencies", [])
     starts = source.table_starts("competencies")
     seen = set()
+    known = _known_competencies() if _known_competencies else None
     meta["competencies"] = []
     if not isinstance(competencies, list):
         source.error(
@@ -226,6 +237,11 @@ def _check_meta(source: TomlSource) -> dict[str, Any]:
             continue
         if code in seen:
             source.error(source.line_of("code", line), f"competency {code} is listed twice")
+        elif known is not None and code not in known:
+            source.error(
+                source.line_of("code", line),
+                f"competency {code} is not in the competency dictionary (flask kompetensi import)",
+            )
         seen.add(code)
         if level is not None:
             meta["competencies"].append({"code": code, "level": level})

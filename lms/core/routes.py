@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, jsonify, redirect, request, session, u
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from lms.core.web import safe_next
 from lms.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -26,7 +27,4 @@ def set_language():
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("progress.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("progress.home")))

@@ -103,3 +103,10 @@ def compress(response, min_bytes: int):
         etag, weak = response.get_etag()
         response.set_etag(etag + "-gz", weak=weak)
     return response
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """A redirect target from a form or query string, kept only if it stays on this site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return fallback

@@ -8,7 +8,7 @@ from sqlalchemy import exists, select
 from lms.core.errors import DomainError
 from lms.extensions import db
 from lms.org.data import GOLONGAN, STATUS_ASN
-from lms.org.models import Pegawai
+from lms.org.models import Pegawai, UnitKerja
 from lms.org.nip import normalise, parse_nip
 
 
@@ -28,3 +28,33 @@ def validate_pegawai(nip: str, status_asn: str, golongan: str | None) -> str:
     if golongan is not None and golongan not in GOLONGAN:
         raise DomainError(_("Unknown golongan/ruang %(g)s.", g=golongan), field="golongan")
     return parse_nip(nip, status_asn).value
+
+
+def team_cte(atasan_id: int):
+    """Everyone whose chain of atasan reaches ``atasan_id``: a recursive query, so a
+    team of thousands is one round trip. Cycles in bad data cannot loop forever
+    because UNION (not UNION ALL) drops rows already seen."""
+    base = select(Pegawai.id.label("id")).where(Pegawai.atasan_id == atasan_id)
+    team = base.cte("team", recursive=True)
+    below = select(Pegawai.id).join(team, Pegawai.atasan_id == team.c.id)
+    return team.union(below)
+
+
+def unit_subtree_cte(unit_id: int):
+    """A unit and every unit below it."""
+    base = select(UnitKerja.id.label("id")).where(UnitKerja.id == unit_id)
+    tree = base.cte("unit_tree", recursive=True)
+    below = select(UnitKerja.id).join(tree, UnitKerja.parent_id == tree.c.id)
+    return tree.union(below)
+
+
+def in_team(atasan_id: int, pegawai_id: int) -> bool:
+    team = team_cte(atasan_id)
+    return bool(db.session.scalar(select(exists().where(team.c.id == pegawai_id))))
+
+
+def may_see(viewer, pegawai_id: int) -> bool:
+    """An employee's own record, their supervisors up the chain, and admins."""
+    if viewer.is_admin or viewer.pegawai_id == pegawai_id:
+        return True
+    return in_team(viewer.pegawai_id, pegawai_id)

@@ -66,3 +66,62 @@ class CourseCompletion(db.Model):
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     kursus: Mapped[Kursus] = relationship()
+
+
+# Development done outside the LMS (LAN rule 10/2018): klasikal and nonklasikal forms.
+JENIS_PENGEMBANGAN = (
+    "pelatihan",
+    "seminar",
+    "workshop",
+    "kursus",
+    "coaching",
+    "mentoring",
+    "magang",
+    "belajar_mandiri",
+    "lainnya",
+)
+STATUS_PENGEMBANGAN = ("pending", "verified", "rejected")
+
+
+class Pengembangan(db.Model):
+    """A development activity done elsewhere, entered by the employee with evidence.
+    It counts toward JP only once verified by the employee's supervisor or an admin."""
+
+    __tablename__ = "pengembangan"
+    __table_args__ = (
+        CheckConstraint(
+            "jenis IN (" + ", ".join(f"'{j}'" for j in JENIS_PENGEMBANGAN) + ")",
+            name="jenis",
+        ),
+        CheckConstraint("status IN ('pending', 'verified', 'rejected')", name="status"),
+        CheckConstraint("jp > 0 AND jp <= 200", name="jp_range"),
+        CheckConstraint("tanggal_selesai >= tanggal_mulai", name="dates_in_order"),
+        CheckConstraint("kompetensi_level IS NULL OR kompetensi_level BETWEEN 1 AND 5", name="level_range"),
+        Index("ix_pengembangan_pegawai_selesai", "pegawai_id", "tanggal_selesai"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id", ondelete="CASCADE"))
+    jenis: Mapped[str] = mapped_column(String(20))
+    judul: Mapped[str] = mapped_column(String(200))
+    penyelenggara: Mapped[str] = mapped_column(String(200))
+    tanggal_mulai: Mapped[date]
+    tanggal_selesai: Mapped[date]
+    jp: Mapped[int]
+    nomor_sertifikat: Mapped[str | None] = mapped_column(String(100))
+    # The competency the activity built, if the employee names one; becomes evidence once verified.
+    kompetensi_code: Mapped[str | None] = mapped_column(String(40))
+    kompetensi_level: Mapped[int | None]
+    file_key: Mapped[str | None] = mapped_column(String(200))
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    file_type: Mapped[str | None] = mapped_column(String(100))
+    file_size: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None]
+    catatan_verifikasi: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def klasikal(self) -> bool:
+        return self.jenis in ("pelatihan", "seminar", "workshop")

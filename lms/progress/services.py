@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from lms import signals
 from lms.catalog.models import Kursus, Modul
 from lms.core.errors import DomainError, NotFound
-from lms.core.time import local_today, utcnow, year_bounds_utc
+from lms.core.time import local_today, local_zone, utcnow, year_bounds_utc
 from lms.extensions import db
-from lms.progress.models import CourseCompletion, Enrolment, ModuleCompletion
+from lms.progress.models import CourseCompletion, Enrolment, ModuleCompletion, Pengembangan
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Kuis
 
@@ -66,6 +66,61 @@ def assign(
     enrolment.due_date = due_date
     enrolment.assigned_by_id = assigned_by_id
     return enrolment
+
+
+@dataclass(frozen=True)
+class AssignOutcome:
+    created: int
+    updated: int
+    already_done: list[int]  # pegawai ids who completed the course: left untouched
+
+
+def assign_many(
+    pegawai_ids: list[int], kursus: Kursus, *, due_date: date | None, assigned_by_id: int | None
+) -> AssignOutcome:
+    """Assign a course to many people in a fixed number of queries. Assigning again only
+    moves the due date; people who already completed it are left as they are."""
+    if not kursus.is_published:
+        raise DomainError(_("Only published courses can be assigned."), field="kursus")
+    if due_date is not None and due_date < local_today():
+        raise DomainError(_("The due date is in the past."), field="due_date")
+    ids = sorted(set(pegawai_ids))
+    if not ids:
+        raise DomainError(_("Choose at least one person."), field="pegawai")
+    done = set(
+        db.session.scalars(
+            select(CourseCompletion.pegawai_id).where(
+                CourseCompletion.kursus_id == kursus.id, CourseCompletion.pegawai_id.in_(ids)
+            )
+        )
+    )
+    todo = [i for i in ids if i not in done]
+    existing = {
+        e.pegawai_id: e
+        for e in db.session.scalars(
+            select(Enrolment).where(Enrolment.kursus_id == kursus.id, Enrolment.pegawai_id.in_(todo))
+        )
+    }
+    for enrolment in existing.values():
+        enrolment.source = "assigned"
+        enrolment.due_date = due_date
+        enrolment.assigned_by_id = assigned_by_id
+    new = [
+        {
+            "pegawai_id": i,
+            "kursus_id": kursus.id,
+            "source": "assigned",
+            "due_date": due_date,
+            "assigned_by_id": assigned_by_id,
+            "enrolled_at": utcnow(),
+        }
+        for i in todo
+        if i not in existing
+    ]
+    if new:
+        db.session.execute(Enrolment.__table__.insert(), new)
+    db.session.flush()
+    return AssignOutcome(created=len(new), updated=len(existing), already_done=sorted(done))
 
 
 def require_enrolment(pegawai_id: int, kursus: Kursus) -> Enrolment:
@@ -147,14 +202,84 @@ def _on_quiz_submitted(sender, attempt: Attempt, kursus_id: int, **extra):
 
 
 def jp_in_year(pegawai_id: int, year: int) -> int:
+    """The JP ledger: completed courses (by completion time in the agency's zone) plus
+    verified development records (by their end date). Each counts once by construction:
+    one completion per course, one row per record."""
     start, end = year_bounds_utc(year)
-    return db.session.scalar(
-        select(func.coalesce(func.sum(CourseCompletion.jp), 0)).where(
+    courses = (
+        select(func.coalesce(func.sum(CourseCompletion.jp), 0))
+        .where(
             CourseCompletion.pegawai_id == pegawai_id,
             CourseCompletion.completed_at >= start,
             CourseCompletion.completed_at < end,
         )
+        .scalar_subquery()
     )
+    other = (
+        select(func.coalesce(func.sum(Pengembangan.jp), 0))
+        .where(
+            Pengembangan.pegawai_id == pegawai_id,
+            Pengembangan.status == "verified",
+            Pengembangan.tanggal_selesai >= date(year, 1, 1),
+            Pengembangan.tanggal_selesai <= date(year, 12, 31),
+        )
+        .scalar_subquery()
+    )
+    return int(db.session.scalar(select(courses + other)))
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    day: date
+    title: str
+    kind: str  # "kursus" or a development jenis
+    jp: int
+    counted: bool  # False for development records not (yet) verified
+    status: str  # "completed" | "pending" | "verified" | "rejected"
+    score: float | None = None
+    slug: str | None = None
+    record_id: str | None = None
+
+
+def ledger(pegawai_id: int) -> list[LedgerEntry]:
+    """The whole development history, newest first, in two queries."""
+    zone = local_zone()
+    entries = [
+        LedgerEntry(
+            day=completed_at.replace(tzinfo=UTC).astimezone(zone).date(),
+            title=title,
+            kind="kursus",
+            jp=jp,
+            counted=True,
+            status="completed",
+            score=score,
+            slug=slug,
+        )
+        for completed_at, title, slug, jp, score in db.session.execute(
+            select(
+                CourseCompletion.completed_at,
+                Kursus.title,
+                Kursus.slug,
+                CourseCompletion.jp,
+                CourseCompletion.score,
+            )
+            .join(Kursus, Kursus.id == CourseCompletion.kursus_id)
+            .where(CourseCompletion.pegawai_id == pegawai_id)
+        )
+    ]
+    entries += [
+        LedgerEntry(
+            day=r.tanggal_selesai,
+            title=r.judul,
+            kind=r.jenis,
+            jp=r.jp,
+            counted=r.status == "verified",
+            status=r.status,
+            record_id=r.id,
+        )
+        for r in db.session.scalars(select(Pengembangan).where(Pengembangan.pegawai_id == pegawai_id))
+    ]
+    return sorted(entries, key=lambda e: (e.day, e.title), reverse=True)
 
 
 @dataclass(frozen=True)

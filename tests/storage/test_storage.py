@@ -99,7 +99,7 @@ def test_course_media_in_s3_reach_the_module_page(s3_endpoint, s3, tmp_path, dat
     from lms.catalog.models import Kursus, Modul
     from lms.catalog.services import module_html
     from lms.extensions import db
-    from tests.conftest import write_course
+    from tests.conftest import seed_dictionary, write_course
 
     app = create_app(
         TestingConfig,
@@ -111,6 +111,7 @@ def test_course_media_in_s3_reach_the_module_page(s3_endpoint, s3, tmp_path, dat
     )
     with app.app_context():
         flask_migrate.upgrade()
+        seed_dictionary()
         import_courses([write_course(tmp_path / "kursus")])
         db.session.commit()
         kursus = db.session.scalar(db.select(Kursus))

@@ -1,0 +1,1 @@
+"""Course certificates: PDF, verification code, public check, revocation."""

@@ -1,0 +1,125 @@
+"""Certificate download, the public verification page, and revocation by admins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lms.accounts.access import admin_required
+from lms.core.errors import DomainError, NotFound
+from lms.extensions import db
+from lms.org.services import may_see
+
+from . import services
+from .pdf import CertificateFields, certificate_pdf
+
+bp = Blueprint("certificates", __name__, template_folder="templates")
+
+
+def verify_url(code: str) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    path = url_for("certificates.verify", code=code)
+    return base + path if base else url_for("certificates.verify", code=code, _external=True)
+
+
+def _fields(sertifikat) -> CertificateFields:
+    details = (
+        ngettext("%(num)d JP", "%(num)d JP", sertifikat.jp)
+        + " · "
+        + _("completed %(date)s", date=format_date(sertifikat.completed_at, "long"))
+    )
+    if sertifikat.score is not None:
+        details += " · " + _("score %(score)s", score=format_decimal(sertifikat.score))
+    return CertificateFields(
+        heading=_("CERTIFICATE"),
+        subheading=_("of completion of an e-learning course"),
+        awarded_to=_("awarded to"),
+        name=sertifikat.nama,
+        nip_line=_("NIP %(nip)s", nip=sertifikat.nip),
+        for_completing=_("for successfully completing the course"),
+        course_title=sertifikat.kursus_title,
+        details=details,
+        issuer=current_app.config["CERTIFICATE_ISSUER"],
+        issued_line=_("Issued %(date)s", date=format_date(sertifikat.issued_at, "long")),
+        code_label=_("Verification code"),
+        code=services.display_code(sertifikat.code),
+        verify_url=verify_url(sertifikat.code),
+        verify_hint=_("Scan the QR code or open the address to check that this certificate is genuine."),
+    )
+
+
+@bp.get("/sertifikat/<code>.pdf")
+@login_required
+def pdf(code):
+    sertifikat = services.by_code(code)
+    if not may_see(current_user, sertifikat.pegawai_id):
+        raise NotFound(_("No certificate has this code. Check the code on the certificate and try again."))
+    response = Response(certificate_pdf(_fields(sertifikat)), mimetype="application/pdf")
+    name = f"sertifikat-{services.display_code(sertifikat.code)}.pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/verifikasi")
+def verify_form():
+    raw = request.args.get("kode", "").strip()
+    error = None
+    if raw:
+        code = services.normalise_code(raw)
+        if code:
+            return redirect(url_for(".verify", code=code))
+        error = _("A verification code has 12 letters and digits, like 7KQ4-M2XD-9PTA.")
+    return render_template("certificates/verify_form.html", raw=raw, error=error), (400 if error else 200)
+
+
+@bp.get("/verifikasi/<code>")
+def verify(code):
+    try:
+        sertifikat = services.by_code(code)
+    except NotFound as exc:
+        response = render_template("certificates/verify_form.html", raw=code, error=exc.message)
+        return response, 404, {"X-Robots-Tag": "noindex"}
+    return render_template(
+        "certificates/verify.html", s=sertifikat, code=services.display_code(sertifikat.code)
+    ), {"X-Robots-Tag": "noindex"}
+
+
+@bp.get("/admin/sertifikat")
+@login_required
+@admin_required
+def admin_list():
+    query = request.args.get("q", "")
+    return render_template(
+        "certificates/admin.html", certificates=services.search(query), q=query, display=services.display_code
+    )
+
+
+@bp.post("/admin/sertifikat/<code>/cabut")
+@login_required
+@admin_required
+def revoke(code):
+    sertifikat = services.by_code(code)
+    try:
+        services.revoke(
+            sertifikat, by_pegawai_id=current_user.pegawai_id, reason=request.form.get("reason", "")
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Certificate %(code)s is revoked.", code=services.display_code(sertifikat.code)), "success")
+    return redirect(url_for(".admin_list", q=services.display_code(sertifikat.code)))
+
+
+@bp.post("/admin/sertifikat/<code>/pulihkan")
+@login_required
+@admin_required
+def restore(code):
+    sertifikat = services.by_code(code)
+    services.restore(sertifikat)
+    db.session.commit()
+    flash(_("Certificate %(code)s is valid again.", code=services.display_code(sertifikat.code)), "success")
+    return redirect(url_for(".admin_list", q=services.display_code(sertifikat.code)))

@@ -1,0 +1,130 @@
+"""Certificates: issued when a course is completed, verifiable by anyone with the code,
+revocable by admins."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lms import signals
+from lms.catalog.models import Kursus
+from lms.core.errors import DomainError, NotFound
+from lms.core.time import utcnow
+from lms.extensions import db
+from lms.org.models import Pegawai
+from lms.progress.models import CourseCompletion
+
+from .models import Sertifikat
+
+# Crockford's base32: no I, L, O or U, so a code read aloud or typed from paper survives.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12  # 60 random bits: not guessable, short enough to type
+_TYPOS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(raw: str) -> str | None:
+    """What a person typed (any case, hyphens, spaces, O for 0) → the stored form, or None."""
+    code = "".join(raw.split()).replace("-", "").upper().translate(_TYPOS)
+    if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
+        return None
+    return code
+
+
+def display_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def issue(completion: CourseCompletion) -> Sertifikat:
+    """One certificate per completion; issuing again returns the first."""
+    existing = db.session.scalar(select(Sertifikat).where(Sertifikat.completion_id == completion.id))
+    if existing:
+        return existing
+    pegawai = db.session.get(Pegawai, completion.pegawai_id)
+    kursus = db.session.get(Kursus, completion.kursus_id)
+    for _attempt in range(5):
+        sertifikat = Sertifikat(
+            code=new_code(),
+            completion_id=completion.id,
+            pegawai_id=pegawai.id,
+            kursus_id=kursus.id,
+            nama=pegawai.nama,
+            nip=pegawai.nip,
+            kursus_title=kursus.title,
+            jp=completion.jp,
+            score=completion.score,
+            completed_at=completion.completed_at,
+            issued_at=utcnow(),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(sertifikat)
+            return sertifikat
+        except IntegrityError:
+            # A code collision (one in 2^60) or a concurrent issue: look again, then retry.
+            existing = db.session.scalar(select(Sertifikat).where(Sertifikat.completion_id == completion.id))
+            if existing:
+                return existing
+    raise RuntimeError("could not draw a unique certificate code")
+
+
+@signals.course_completed.connect
+def _on_course_completed(sender, completion: CourseCompletion, **extra):
+    issue(completion)
+
+
+def by_code(raw: str) -> Sertifikat:
+    code = normalise_code(raw or "")
+    sertifikat = db.session.scalar(select(Sertifikat).where(Sertifikat.code == code)) if code else None
+    if sertifikat is None:
+        raise NotFound(_("No certificate has this code. Check the code on the certificate and try again."))
+    return sertifikat
+
+
+def of_pegawai(pegawai_id: int) -> list[Sertifikat]:
+    return list(
+        db.session.scalars(
+            select(Sertifikat)
+            .where(Sertifikat.pegawai_id == pegawai_id)
+            .order_by(Sertifikat.completed_at.desc())
+        )
+    )
+
+
+def revoke(sertifikat: Sertifikat, *, by_pegawai_id: int, reason: str) -> None:
+    if not reason.strip():
+        raise DomainError(_("Give the reason for revoking; it is kept with the certificate."), field="reason")
+    if sertifikat.revoked_at is not None:
+        raise DomainError(_("This certificate is already revoked."), status=409)
+    sertifikat.revoked_at = utcnow()
+    sertifikat.revoked_by_id = by_pegawai_id
+    sertifikat.revoke_reason = reason.strip()[:500]
+    db.session.flush()
+
+
+def restore(sertifikat: Sertifikat) -> None:
+    """Undo a revocation made in error."""
+    sertifikat.revoked_at = None
+    sertifikat.revoked_by_id = None
+    sertifikat.revoke_reason = None
+    db.session.flush()
+
+
+def search(query: str, limit: int = 50) -> list[Sertifikat]:
+    """Admin lookup by code, NIP or name."""
+    query = query.strip()
+    stmt = select(Sertifikat).order_by(Sertifikat.issued_at.desc()).limit(limit)
+    if query:
+        code = normalise_code(query)
+        like = f"%{query.lower()}%"
+        conditions = [Sertifikat.nip == query, db.func.lower(Sertifikat.nama).like(like)]
+        if code:
+            conditions.append(Sertifikat.code == code)
+        stmt = stmt.where(db.or_(*conditions))
+    return list(db.session.scalars(stmt))

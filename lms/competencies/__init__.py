@@ -1,0 +1,1 @@
+"""Competency dictionary, position standards, evidence and current levels."""

@@ -1,0 +1,191 @@
+"""Development done outside the LMS: entered by the employee with an evidence file,
+verified by their supervisor (anyone up the atasan chain) or an admin. Verified records
+count toward the JP ledger like completed courses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from lms import signals
+from lms.core.errors import DomainError, NotFound
+from lms.core.ids import is_valid_id, new_id
+from lms.core.time import local_today, utcnow
+from lms.extensions import db
+from lms.org.models import Pegawai
+from lms.org.services import in_team, team_cte
+from lms.progress.models import JENIS_PENGEMBANGAN, Pengembangan
+from lms.storage import storage
+
+# What an evidence file may be, told by its first bytes rather than by its name.
+FILE_KINDS = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+}
+CODE_RE = re.compile(r"^[A-Z]{1,3}(\.[A-Z0-9-]+)+$")
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DevelopmentInput:
+    jenis: str
+    judul: str
+    penyelenggara: str
+    tanggal_mulai: date
+    tanggal_selesai: date
+    jp: int
+    nomor_sertifikat: str = ""
+    kompetensi_code: str = ""
+    kompetensi_level: int | None = None
+
+
+def check_file(upload: EvidenceFile) -> tuple[str, str]:
+    """Returns (extension, content type), or raises naming the ``bukti`` field."""
+    limit = current_app.config["EVIDENCE_MAX_BYTES"]
+    name = upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if extension not in FILE_KINDS:
+        raise DomainError(_("The evidence must be a PDF, JPEG or PNG file."), field="bukti")
+    if not upload.data:
+        raise DomainError(_("The evidence file is empty."), field="bukti")
+    if len(upload.data) > limit:
+        raise DomainError(
+            _("The evidence file is larger than %(mb)s MB.", mb=f"{limit / 1024 / 1024:g}"), field="bukti"
+        )
+    content_type, signatures = FILE_KINDS[extension]
+    if not any(upload.data.startswith(sig) for sig in signatures):
+        raise DomainError(
+            _("The file is named %(ext)s but its content is not that kind of file.", ext=extension),
+            field="bukti",
+        )
+    return extension, content_type
+
+
+def _validate(data: DevelopmentInput, known_codes: set[str]) -> None:
+    if data.jenis not in JENIS_PENGEMBANGAN:
+        raise DomainError(_("Choose the kind of activity."), field="jenis")
+    if not data.judul.strip():
+        raise DomainError(_("Give the subject of the activity."), field="judul")
+    if not data.penyelenggara.strip():
+        raise DomainError(_("Give the organiser."), field="penyelenggara")
+    if data.tanggal_selesai < data.tanggal_mulai:
+        raise DomainError(_("The end date is before the start date."), field="tanggal_selesai")
+    if data.tanggal_selesai > local_today():
+        raise DomainError(_("Record an activity once it has ended."), field="tanggal_selesai")
+    if not 1 <= data.jp <= 200:
+        raise DomainError(_("JP must be between 1 and 200."), field="jp")
+    if data.kompetensi_code:
+        if data.kompetensi_code not in known_codes:
+            raise DomainError(_("Choose a competency from the dictionary."), field="kompetensi_code")
+        if data.kompetensi_level not in (1, 2, 3, 4, 5):
+            raise DomainError(_("Give the level the activity built (1 to 5)."), field="kompetensi_level")
+
+
+def create(
+    pegawai_id: int, data: DevelopmentInput, upload: EvidenceFile | None, known_codes: set[str]
+) -> Pengembangan:
+    """Check everything, then store the file and the record. Nothing is kept on error."""
+    _validate(data, known_codes)
+    if upload is None and not data.nomor_sertifikat.strip():
+        raise DomainError(_("Attach the certificate or give its number."), field="bukti")
+    record = Pengembangan(
+        id=new_id(),
+        pegawai_id=pegawai_id,
+        jenis=data.jenis,
+        judul=data.judul.strip()[:200],
+        penyelenggara=data.penyelenggara.strip()[:200],
+        tanggal_mulai=data.tanggal_mulai,
+        tanggal_selesai=data.tanggal_selesai,
+        jp=data.jp,
+        nomor_sertifikat=data.nomor_sertifikat.strip()[:100] or None,
+        kompetensi_code=data.kompetensi_code or None,
+        kompetensi_level=data.kompetensi_level if data.kompetensi_code else None,
+    )
+    if upload is not None:
+        extension, content_type = check_file(upload)
+        record.file_key = f"bukti/{pegawai_id}/{record.id}{extension}"
+        record.file_name = upload.name.rsplit("/", 1)[-1][:200]
+        record.file_type = content_type
+        record.file_size = len(upload.data)
+        storage().save(record.file_key, upload.data, content_type)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def get(record_id: str) -> Pengembangan:
+    record = db.session.get(Pengembangan, record_id) if is_valid_id(record_id) else None
+    if record is None:
+        raise NotFound()
+    return record
+
+
+def may_verify(viewer, record: Pengembangan) -> bool:
+    """The employee's supervisors up the chain, or an admin; never the employee."""
+    if record.pegawai_id == viewer.pegawai_id:
+        return False
+    return bool(viewer.is_admin or in_team(viewer.pegawai_id, record.pegawai_id))
+
+
+def decide(record: Pengembangan, *, verifier_id: int, approve: bool, note: str = "") -> None:
+    if record.status != "pending":
+        raise DomainError(_("This record has already been decided."), status=409)
+    if not approve and not note.strip():
+        raise DomainError(
+            _("Say why the record is rejected, so the employee can correct it."), field="catatan"
+        )
+    record.status = "verified" if approve else "rejected"
+    record.verified_by_id = verifier_id
+    record.verified_at = utcnow()
+    record.catatan_verifikasi = note.strip()[:500] or None
+    db.session.flush()
+    if approve:
+        signals.development_verified.send("progress", record=record, verified_by_id=verifier_id)
+
+
+def withdraw(record: Pengembangan, pegawai_id: int) -> None:
+    """The employee may delete a record not yet verified (a mistake, a wrong file)."""
+    if record.pegawai_id != pegawai_id:
+        raise NotFound()
+    if record.status == "verified":
+        raise DomainError(_("A verified record cannot be deleted."), status=409)
+    if record.file_key:
+        storage().delete(record.file_key)
+    db.session.delete(record)
+    db.session.flush()
+
+
+def records_of(pegawai_id: int) -> list[Pengembangan]:
+    return list(
+        db.session.scalars(
+            select(Pengembangan)
+            .where(Pengembangan.pegawai_id == pegawai_id)
+            .order_by(Pengembangan.tanggal_selesai.desc(), Pengembangan.created_at.desc())
+        )
+    )
+
+
+def pending_for(viewer) -> list[tuple[Pengembangan, Pegawai]]:
+    """Records waiting for this viewer: their team's, or everyone's for an admin."""
+    query = (
+        select(Pengembangan, Pegawai)
+        .join(Pegawai, Pegawai.id == Pengembangan.pegawai_id)
+        .where(Pengembangan.status == "pending", Pengembangan.pegawai_id != viewer.pegawai_id)
+        .order_by(Pengembangan.created_at)
+    )
+    if not viewer.is_admin:
+        team = team_cte(viewer.pegawai_id)
+        query = query.where(Pengembangan.pegawai_id.in_(select(team.c.id)))
+    return list(db.session.execute(query.limit(200)).tuples())

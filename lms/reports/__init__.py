@@ -1,0 +1,1 @@
+"""Views for supervisors and admins, and the profile page: queries only, no models."""

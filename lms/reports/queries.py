@@ -1,0 +1,519 @@
+"""The supervisor's and the admin's views, as aggregate queries.
+
+Each function runs a fixed number of SQL statements whatever the size of the team:
+the team is a recursive CTE, and every per-person figure is a grouped subquery joined
+to it. Nothing here loads people one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
+
+from lms.catalog.models import Kursus
+from lms.competencies.models import Kompetensi, LevelPegawai, RiwayatLevel, StandarKompetensi
+from lms.core.time import local_zone, year_bounds_utc
+from lms.extensions import db
+from lms.org.models import Jabatan, Pegawai, UnitKerja
+from lms.org.services import team_cte, unit_subtree_cte
+from lms.progress.models import CourseCompletion, Enrolment, Pengembangan
+
+PAGE_SIZE = 50
+# Status filters: about the chosen course when there is one, else about all assignments.
+STATUSES = ("overdue", "pending", "completed", "not_enrolled", "below_jp")
+
+
+@dataclass(frozen=True)
+class TeamFilters:
+    unit_id: int | None = None
+    jabatan_id: int | None = None
+    status: str | None = None
+    kursus_id: int | None = None
+    q: str = ""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose people the viewer may see: a supervisor's team, or (admin) everyone."""
+
+    atasan_id: int | None  # None: the whole organisation (admins only)
+
+    def ids(self) -> Select:
+        people = select(Pegawai.id).where(Pegawai.aktif.is_(True))
+        if self.atasan_id is not None:
+            team = team_cte(self.atasan_id)
+            people = people.where(Pegawai.id.in_(select(team.c.id)))
+        return people
+
+
+@dataclass(frozen=True)
+class Gap:
+    code: str
+    nama: str
+    required: int
+    current: int
+
+    @property
+    def size(self) -> int:
+        return self.required - self.current
+
+
+@dataclass
+class PersonRow:
+    id: int
+    nip: str
+    nama: str
+    golongan: str | None
+    status_asn: str
+    unit: str
+    jabatan: str | None
+    assigned: int
+    completed: int
+    pending: int
+    overdue: int
+    jp: int
+    gaps: list[Gap] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    kursus_id: int
+    title: str
+    enrolled: int
+    assigned: int
+    completed: int
+    overdue: int
+    average_score: float | None
+
+    @property
+    def completion_rate(self) -> float:
+        return 100 * self.completed / self.enrolled if self.enrolled else 0.0
+
+
+@dataclass
+class TeamView:
+    rows: list[PersonRow]
+    total: int
+    page: int
+    pages: int
+    courses: list[CourseRow]
+    jp_met: int
+
+
+def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp_target: int):
+    """One SELECT of people with their figures; filters on figures are WHERE clauses."""
+    ids = scope.ids()
+    if filters.unit_id:
+        tree = unit_subtree_cte(filters.unit_id)
+        ids = ids.where(Pegawai.unit_id.in_(select(tree.c.id)))
+    if filters.jabatan_id:
+        ids = ids.where(Pegawai.jabatan_id == filters.jabatan_id)
+    if filters.q:
+        like = f"%{filters.q.lower()}%"
+        ids = ids.where(or_(func.lower(Pegawai.nama).like(like), Pegawai.nip.like(f"{filters.q}%")))
+    scoped = ids.subquery("scoped")
+    start, end = year_bounds_utc(year)
+
+    done = aliased(CourseCompletion)
+    enrol_filter = [Enrolment.pegawai_id.in_(select(scoped.c.id))]
+    if filters.kursus_id:
+        enrol_filter.append(Enrolment.kursus_id == filters.kursus_id)
+    open_ = done.id.is_(None)
+    enrolments = (
+        select(
+            Enrolment.pegawai_id.label("pid"),
+            func.count().label("enrolled"),
+            func.sum(case((Enrolment.source == "assigned", 1), else_=0)).label("assigned"),
+            func.sum(case((open_, 1), else_=0)).label("pending"),
+            func.sum(case((and_(open_, Enrolment.due_date < today), 1), else_=0)).label("overdue"),
+        )
+        .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
+        .where(*enrol_filter)
+        .group_by(Enrolment.pegawai_id)
+        .subquery("enr")
+    )
+    in_year = and_(CourseCompletion.completed_at >= start, CourseCompletion.completed_at < end)
+    counted = CourseCompletion.kursus_id == filters.kursus_id if filters.kursus_id else literal(True)
+    completions = (
+        select(
+            CourseCompletion.pegawai_id.label("pid"),
+            func.sum(case((counted, 1), else_=0)).label("completed"),
+            func.sum(case((in_year, CourseCompletion.jp), else_=0)).label("jp"),
+        )
+        .where(CourseCompletion.pegawai_id.in_(select(scoped.c.id)))
+        .group_by(CourseCompletion.pegawai_id)
+        .subquery("comp")
+    )
+    other = (
+        select(Pengembangan.pegawai_id.label("pid"), func.sum(Pengembangan.jp).label("jp"))
+        .where(
+            Pengembangan.pegawai_id.in_(select(scoped.c.id)),
+            Pengembangan.status == "verified",
+            Pengembangan.tanggal_selesai >= date(year, 1, 1),
+            Pengembangan.tanggal_selesai <= date(year, 12, 31),
+        )
+        .group_by(Pengembangan.pegawai_id)
+        .subquery("dev")
+    )
+    enrolled = func.coalesce(enrolments.c.enrolled, 0)
+    assigned = func.coalesce(enrolments.c.assigned, 0)
+    pending = func.coalesce(enrolments.c.pending, 0)
+    overdue = func.coalesce(enrolments.c.overdue, 0)
+    completed = func.coalesce(completions.c.completed, 0)
+    jp = func.coalesce(completions.c.jp, 0) + func.coalesce(other.c.jp, 0)
+    query = (
+        select(
+            Pegawai.id,
+            Pegawai.nip,
+            Pegawai.nama,
+            Pegawai.golongan,
+            Pegawai.status_asn,
+            UnitKerja.nama.label("unit"),
+            Jabatan.nama.label("jabatan"),
+            assigned.label("assigned"),
+            completed.label("completed"),
+            pending.label("pending"),
+            overdue.label("overdue"),
+            jp.label("jp"),
+        )
+        .join(scoped, scoped.c.id == Pegawai.id)
+        .join(UnitKerja, UnitKerja.id == Pegawai.unit_id)
+        .outerjoin(Jabatan, Jabatan.id == Pegawai.jabatan_id)
+        .outerjoin(enrolments, enrolments.c.pid == Pegawai.id)
+        .outerjoin(completions, completions.c.pid == Pegawai.id)
+        .outerjoin(other, other.c.pid == Pegawai.id)
+    )
+    status = filters.status
+    if status == "overdue":
+        query = query.where(overdue > 0)
+    elif status == "pending":
+        query = query.where(pending > 0)
+    elif status == "completed":
+        query = query.where(completed > 0 if filters.kursus_id else and_(assigned > 0, pending == 0))
+    elif status == "not_enrolled":
+        query = query.where(enrolled == 0, completed == 0)
+    elif status == "below_jp":
+        query = query.where(jp < jp_target)
+    return query, jp
+
+
+def _gaps(people_ids: Select | list[int], per_person: int = 3) -> dict[int, list[Gap]]:
+    """The largest gaps per person (required level above current), in one query."""
+    current = func.coalesce(LevelPegawai.level, 0)
+    size = StandarKompetensi.level - current
+    ranked = (
+        select(
+            Pegawai.id.label("pid"),
+            StandarKompetensi.code,
+            Kompetensi.nama,
+            StandarKompetensi.level.label("required"),
+            current.label("current"),
+            func.row_number()
+            .over(partition_by=Pegawai.id, order_by=(size.desc(), StandarKompetensi.code))
+            .label("rank"),
+        )
+        .join(StandarKompetensi, StandarKompetensi.jabatan_id == Pegawai.jabatan_id)
+        .join(Kompetensi, Kompetensi.code == StandarKompetensi.code)
+        .outerjoin(
+            LevelPegawai,
+            and_(LevelPegawai.pegawai_id == Pegawai.id, LevelPegawai.code == StandarKompetensi.code),
+        )
+        .where(Pegawai.id.in_(people_ids), size > 0)
+        .subquery()
+    )
+    found: dict[int, list[Gap]] = {}
+    for pid, code, nama, required, level, _rank in db.session.execute(
+        select(ranked).where(ranked.c.rank <= per_person).order_by(ranked.c.pid, ranked.c.rank)
+    ):
+        found.setdefault(pid, []).append(Gap(code, nama, required, level))
+    return found
+
+
+def _rows(result) -> list[PersonRow]:
+    return [PersonRow(**row._asdict()) for row in result]
+
+
+def team_view(
+    scope: Scope, filters: TeamFilters, *, today: date, year: int, jp_target: int, page: int = 1
+) -> TeamView:
+    """A page of people with their figures, the total, and the per-course summary:
+    four queries whatever the team size."""
+    query, jp = _people_query(scope, filters, today, year, jp_target)
+    counts = query.with_only_columns(
+        func.count().label("total"), func.sum(case((jp >= jp_target, 1), else_=0)).label("met")
+    ).order_by(None)
+    total, met = db.session.execute(counts).one()
+    total = total or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    rows = _rows(
+        db.session.execute(
+            query.order_by(Pegawai.nama, Pegawai.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    gaps = _gaps([r.id for r in rows]) if rows else {}
+    for row in rows:
+        row.gaps = gaps.get(row.id, [])
+    people = query.with_only_columns(Pegawai.id).order_by(None)
+    return TeamView(
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        courses=course_summary(people, today=today),
+        jp_met=met or 0,
+    )
+
+
+def team_export(scope: Scope, filters: TeamFilters, *, today: date, year: int, jp_target: int):
+    """Every row of the current view (no paging), with gaps, and the course summary:
+    three queries whatever the team size."""
+    query, _jp = _people_query(scope, filters, today, year, jp_target)
+    rows = _rows(db.session.execute(query.order_by(Pegawai.nama, Pegawai.id)))
+    people = query.with_only_columns(Pegawai.id).order_by(None)
+    gaps = _gaps(people)
+    for row in rows:
+        row.gaps = gaps.get(row.id, [])
+    return rows, course_summary(people, today=today)
+
+
+def course_summary(people: Select, *, today: date) -> list[CourseRow]:
+    done = aliased(CourseCompletion)
+    result = db.session.execute(
+        select(
+            Kursus.id,
+            Kursus.title,
+            func.count(Enrolment.id),
+            func.sum(case((Enrolment.source == "assigned", 1), else_=0)),
+            func.count(done.id),
+            func.sum(case((and_(done.id.is_(None), Enrolment.due_date < today), 1), else_=0)),
+            func.avg(done.score),
+        )
+        .join(Kursus, Kursus.id == Enrolment.kursus_id)
+        .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
+        .where(Enrolment.pegawai_id.in_(people))
+        .group_by(Kursus.id, Kursus.title)
+        .order_by(Kursus.title)
+    )
+    return [
+        CourseRow(
+            kid,
+            title,
+            enrolled,
+            assigned or 0,
+            completed,
+            overdue or 0,
+            float(avg) if avg is not None else None,
+        )
+        for kid, title, enrolled, assigned, completed, overdue, avg in result
+    ]
+
+
+def ids_outside(scope: Scope, pegawai_ids: list[int]) -> list[int]:
+    """Which of these ids the viewer may not act on; one query."""
+    if not pegawai_ids:
+        return []
+    allowed = set(db.session.scalars(scope.ids().where(Pegawai.id.in_(pegawai_ids))))
+    return [i for i in pegawai_ids if i not in allowed]
+
+
+def all_ids(scope: Scope, filters: TeamFilters, *, today: date, year: int, jp_target: int) -> list[int]:
+    query, _jp = _people_query(scope, filters, today, year, jp_target)
+    return list(db.session.scalars(query.with_only_columns(Pegawai.id).order_by(None)))
+
+
+# --- monitoring and evaluation -----------------------------------------------------------
+
+
+@dataclass
+class UnitFigures:
+    unit_id: int | None
+    nama: str
+    employees: int = 0
+    participants: int = 0
+    enrolments: int = 0
+    completed: int = 0
+    score_sum: float = 0.0
+    scored: int = 0
+    jp_met: int = 0
+    gaps_closed: int = 0
+
+    @property
+    def participation(self) -> float:
+        return 100 * self.participants / self.employees if self.employees else 0.0
+
+    @property
+    def completion_rate(self) -> float:
+        return 100 * self.completed / self.enrolments if self.enrolments else 0.0
+
+    @property
+    def average_score(self) -> float | None:
+        return self.score_sum / self.scored if self.scored else None
+
+    @property
+    def jp_met_share(self) -> float:
+        return 100 * self.jp_met / self.employees if self.employees else 0.0
+
+    def add(self, other: UnitFigures) -> None:
+        for name in (
+            "employees",
+            "participants",
+            "enrolments",
+            "completed",
+            "score_sum",
+            "scored",
+            "jp_met",
+            "gaps_closed",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start, end] as local calendar days → naive UTC [from, to)."""
+    zone = local_zone()
+    lo = datetime.combine(start, datetime.min.time(), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    hi = datetime.combine(end, datetime.max.time(), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    return lo, hi
+
+
+def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: int) -> list[UnitFigures]:
+    """One row per unit directly under ``parent_unit_id`` (each with its whole subtree),
+    a row for people placed directly in the parent, in seven queries.
+
+    Definitions, shown on the page too: participation = employees who enrolled in or
+    completed a course in the period; completion rate = of enrolments made in the
+    period, the share completed by the period's end; average score = of completions in
+    the period; JP met = employees whose JP earned in the period reaches the target;
+    gaps closed = level changes in the period that reached the level the employee's
+    position requires from below it.
+    """
+    lo, hi = _utc_bounds(start, end)
+    # Map every unit to the row it is counted in.
+    if parent_unit_id is None:
+        roots = select(UnitKerja.id.label("uid"), UnitKerja.id.label("root")).where(
+            UnitKerja.parent_id.is_(None)
+        )
+    else:
+        roots = select(UnitKerja.id.label("uid"), UnitKerja.id.label("root")).where(
+            UnitKerja.parent_id == parent_unit_id
+        )
+    tree = roots.cte("rows_of", recursive=True)
+    tree = tree.union(select(UnitKerja.id, tree.c.root).join(tree, UnitKerja.parent_id == tree.c.uid))
+    if parent_unit_id is not None:
+        own = select(literal(parent_unit_id).label("uid"), literal(parent_unit_id).label("root"))
+        mapping = select(tree.c.uid, tree.c.root).union_all(own).subquery("mapping")
+    else:
+        mapping = select(tree.c.uid, tree.c.root).subquery("mapping")
+    people = (
+        select(Pegawai.id.label("pid"), mapping.c.root.label("root"), Pegawai.jabatan_id.label("jabatan_id"))
+        .join(mapping, mapping.c.uid == Pegawai.unit_id)
+        .where(Pegawai.aktif.is_(True))
+        .subquery("people")
+    )
+    figures: dict[int, UnitFigures] = {}
+    names = dict(
+        db.session.execute(
+            select(UnitKerja.id, UnitKerja.nama).where(UnitKerja.id.in_(select(mapping.c.root)))
+        ).all()
+    )
+    for root, nama in names.items():
+        figures[root] = UnitFigures(root, nama)
+
+    def grouped(query, attribute: str, *, value_index: int = 1) -> None:
+        for row in db.session.execute(query):
+            if row[0] in figures:
+                setattr(figures[row[0]], attribute, row[value_index] or 0)
+
+    grouped(select(people.c.root, func.count()).group_by(people.c.root), "employees")
+    enrolled_in = and_(Enrolment.enrolled_at >= lo, Enrolment.enrolled_at <= hi)
+    completed_in = and_(CourseCompletion.completed_at >= lo, CourseCompletion.completed_at <= hi)
+    active = (
+        select(Enrolment.pegawai_id.label("pid"))
+        .where(enrolled_in)
+        .union(select(CourseCompletion.pegawai_id).where(completed_in))
+        .subquery("active")
+    )
+    grouped(
+        select(people.c.root, func.count())
+        .join(active, active.c.pid == people.c.pid)
+        .group_by(people.c.root),
+        "participants",
+    )
+    done = aliased(CourseCompletion)
+    for root, count, completed in db.session.execute(
+        select(people.c.root, func.count(Enrolment.id), func.count(done.id))
+        .join(Enrolment, Enrolment.pegawai_id == people.c.pid)
+        .outerjoin(
+            done,
+            and_(
+                done.pegawai_id == Enrolment.pegawai_id,
+                done.kursus_id == Enrolment.kursus_id,
+                done.completed_at <= hi,
+            ),
+        )
+        .where(enrolled_in)
+        .group_by(people.c.root)
+    ):
+        if root in figures:
+            figures[root].enrolments, figures[root].completed = count, completed
+    for root, total, count in db.session.execute(
+        select(people.c.root, func.sum(CourseCompletion.score), func.count(CourseCompletion.score))
+        .join(CourseCompletion, CourseCompletion.pegawai_id == people.c.pid)
+        .where(completed_in)
+        .group_by(people.c.root)
+    ):
+        if root in figures:
+            figures[root].score_sum, figures[root].scored = float(total or 0), count
+    earned = (
+        select(CourseCompletion.pegawai_id.label("pid"), CourseCompletion.jp.label("jp"))
+        .where(completed_in)
+        .union_all(
+            select(Pengembangan.pegawai_id, Pengembangan.jp).where(
+                Pengembangan.status == "verified",
+                Pengembangan.tanggal_selesai >= start,
+                Pengembangan.tanggal_selesai <= end,
+            )
+        )
+        .subquery("earned")
+    )
+    per_person = (
+        select(earned.c.pid, func.sum(earned.c.jp).label("jp"))
+        .group_by(earned.c.pid)
+        .having(func.sum(earned.c.jp) >= jp_target)
+    ).subquery("met")
+    grouped(
+        select(people.c.root, func.count())
+        .join(per_person, per_person.c.pid == people.c.pid)
+        .group_by(people.c.root),
+        "jp_met",
+    )
+    grouped(
+        select(people.c.root, func.count())
+        .join(RiwayatLevel, RiwayatLevel.pegawai_id == people.c.pid)
+        .join(
+            StandarKompetensi,
+            and_(
+                StandarKompetensi.jabatan_id == people.c.jabatan_id,
+                StandarKompetensi.code == RiwayatLevel.code,
+            ),
+        )
+        .where(
+            RiwayatLevel.at >= lo,
+            RiwayatLevel.at <= hi,
+            RiwayatLevel.old_level < StandarKompetensi.level,
+            RiwayatLevel.new_level >= StandarKompetensi.level,
+        )
+        .group_by(people.c.root),
+        "gaps_closed",
+    )
+    return sorted(figures.values(), key=lambda f: (f.unit_id != parent_unit_id, f.nama))
+
+
+def total(rows: list[UnitFigures], label: str) -> UnitFigures:
+    result = UnitFigures(None, label)
+    for row in rows:
+        result.add(row)
+    return result

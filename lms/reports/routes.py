@@ -1,0 +1,447 @@
+"""The profile page, the supervisor's team view, and monitoring for admins."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from lms.accounts.access import admin_required, supervises_anyone
+from lms.catalog.models import Kursus
+from lms.certificates import services as certificates
+from lms.competencies import services as competencies
+from lms.competencies.forms import JENIS_LABELS
+from lms.core.charts import Bar, LevelRow, bar_chart, level_chart
+from lms.core.errors import DomainError, Forbidden
+from lms.core.time import local_today
+from lms.core.web import safe_next
+from lms.extensions import db
+from lms.org.models import Jabatan, Pegawai, UnitKerja
+from lms.org.services import find_by_nip, may_see
+from lms.progress import development
+from lms.progress import services as progress
+
+from . import queries
+from .export import Sheet, to_csv, to_xlsx
+
+bp = Blueprint("reports", __name__, template_folder="templates")
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every page here is for signed-in users."""
+
+
+# --- profile ---------------------------------------------------------------------------
+
+
+def _visible_pegawai(nip: str) -> Pegawai:
+    """The employee, if the viewer may see them. Not existing and not allowed look the
+    same (403), so a supervisor cannot probe for people outside the team."""
+    pegawai = find_by_nip(nip)
+    if pegawai is None or not may_see(current_user, pegawai.id):
+        raise Forbidden(_("You can see the profiles of your team only."))
+    return pegawai
+
+
+@bp.get("/profil")
+def my_profile():
+    return _profile(current_user.pegawai)
+
+
+@bp.get("/profil/<nip>")
+def profile(nip):
+    pegawai = _visible_pegawai(nip)
+    return _profile(pegawai)
+
+
+def _profile(pegawai: Pegawai):
+    year = local_today().year
+    rows = competencies.profile_rows(pegawai)
+    gaps = competencies.gaps(rows)
+    chart = level_chart(
+        [LevelRow(r.kompetensi.code, r.kompetensi.nama, r.current, r.required) for r in rows],
+        chart_id="levels",
+        title=_("Competency levels of %(name)s", name=pegawai.nama),
+        desc=_(
+            "Current level against the level the position requires, per competency, on a scale of 1 to 5."
+        ),
+        legend_current=_("Current level"),
+        legend_required=_("Required by the position"),
+    )
+    return render_template(
+        "reports/profile.html",
+        pegawai=pegawai,
+        own=pegawai.id == current_user.pegawai_id,
+        rows=rows,
+        gaps=gaps,
+        chart=chart,
+        suggestions=competencies.courses_closing(pegawai.id, gaps),
+        jp=progress.jp_in_year(pegawai.id, year),
+        jp_target=progress.jp_target(),
+        year=year,
+        ledger=progress.ledger(pegawai.id),
+        evidence=competencies.evidence_of(pegawai.id),
+        certificates=certificates.of_pegawai(pegawai.id),
+        display_code=certificates.display_code,
+        kinds=JENIS_LABELS,
+    )
+
+
+# --- the team ----------------------------------------------------------------------------
+
+
+def _scope() -> queries.Scope:
+    """Admins see everyone (narrowed by the unit filter); supervisors their team."""
+    if current_user.is_admin and request.values.get("lingkup") != "tim":
+        return queries.Scope(atasan_id=None)
+    if not supervises_anyone(current_user):
+        raise Forbidden(_("This page is for supervisors: nobody has you as their atasan."))
+    return queries.Scope(atasan_id=current_user.pegawai_id)
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.values.get(name, "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _filters() -> queries.TeamFilters:
+    status = request.values.get("status") or None
+    return queries.TeamFilters(
+        unit_id=_int_arg("unit"),
+        jabatan_id=_int_arg("jabatan"),
+        status=status if status in queries.STATUSES else None,
+        kursus_id=_int_arg("kursus"),
+        q=request.values.get("q", "").strip()[:60],
+    )
+
+
+def _view_args(filters: queries.TeamFilters) -> dict:
+    args = {
+        "unit": filters.unit_id,
+        "jabatan": filters.jabatan_id,
+        "status": filters.status,
+        "kursus": filters.kursus_id,
+        "q": filters.q or None,
+    }
+    if request.values.get("lingkup") == "tim":
+        args["lingkup"] = "tim"
+    return {k: v for k, v in args.items() if v}
+
+
+STATUS_LABELS = {
+    "overdue": _l("Overdue"),
+    "pending": _l("Not yet completed"),
+    "completed": _l("Completed"),
+    "not_enrolled": _l("Not enrolled"),
+    "below_jp": _l("Below the yearly JP"),
+}
+
+
+@bp.get("/tim")
+def team():
+    scope = _scope()
+    filters = _filters()
+    today = local_today()
+    view = queries.team_view(
+        scope,
+        filters,
+        today=today,
+        year=today.year,
+        jp_target=progress.jp_target(),
+        page=_int_arg("halaman") or 1,
+    )
+    return render_template(
+        "reports/team.html",
+        view=view,
+        filters=filters,
+        args=_view_args(filters),
+        admin_scope=scope.atasan_id is None,
+        units=db.session.execute(select(UnitKerja.id, UnitKerja.nama).order_by(UnitKerja.nama)).all(),
+        positions=db.session.execute(select(Jabatan.id, Jabatan.nama).order_by(Jabatan.nama)).all(),
+        courses=db.session.execute(
+            select(Kursus.id, Kursus.title).where(Kursus.status == "published").order_by(Kursus.title)
+        ).all(),
+        statuses=STATUS_LABELS,
+        jp_target=progress.jp_target(),
+        year=today.year,
+        today=today,
+        pending_count=len(development.pending_for(current_user)),
+    )
+
+
+def _team_sheets(rows, courses) -> list[Sheet]:
+    people = Sheet(
+        _("Team"),
+        [
+            _("NIP"),
+            _("Name"),
+            _("Status"),
+            _("Golongan"),
+            _("Unit"),
+            _("Position"),
+            _("Assigned"),
+            _("Completed"),
+            _("Not yet completed"),
+            _("Overdue"),
+            _("JP this year"),
+            _("Largest gaps"),
+        ],
+        [
+            [
+                r.nip,
+                r.nama,
+                r.status_asn,
+                r.golongan,
+                r.unit,
+                r.jabatan,
+                r.assigned,
+                r.completed,
+                r.pending,
+                r.overdue,
+                r.jp,
+                "; ".join(f"{g.code} {g.nama} ({g.current}→{g.required})" for g in r.gaps),
+            ]
+            for r in rows
+        ],
+    )
+    summary = Sheet(
+        _("Courses"),
+        [
+            _("Course"),
+            _("Enrolled"),
+            _("Assigned"),
+            _("Completed"),
+            _("Completion rate (%)"),
+            _("Average score"),
+            _("Overdue"),
+        ],
+        [
+            [
+                c.title,
+                c.enrolled,
+                c.assigned,
+                c.completed,
+                round(c.completion_rate, 1),
+                round(c.average_score, 1) if c.average_score is not None else None,
+                c.overdue,
+            ]
+            for c in courses
+        ],
+    )
+    return [people, summary]
+
+
+@bp.get("/tim/ekspor.<fmt>")
+def team_export(fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise DomainError(_("Export as CSV or XLSX."), status=404)
+    scope = _scope()
+    today = local_today()
+    rows, courses = queries.team_export(
+        scope, _filters(), today=today, year=today.year, jp_target=progress.jp_target()
+    )
+    sheets = _team_sheets(rows, courses)
+    name = f"tim-{today.isoformat()}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = to_csv(sheets[0]), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = to_xlsx(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _due_date(raw: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise DomainError(_("Give the due date as a date."), field="due_date") from None
+
+
+@bp.post("/tim/tugaskan")
+def assign():
+    scope = _scope()
+    filters = _filters()
+    back = safe_next(request.form.get("next"), url_for(".team"))
+    today = local_today()
+    kursus = db.session.get(Kursus, _int_arg("tugas_kursus") or 0)
+    try:
+        if kursus is None:
+            raise DomainError(_("Choose the course to assign."), field="kursus")
+        due = _due_date(request.form.get("due_date", "").strip())
+        if request.form.get("who") == "all":
+            ids = queries.all_ids(
+                scope, filters, today=today, year=today.year, jp_target=progress.jp_target()
+            )
+        else:
+            raw = request.form.getlist("pegawai")
+            if not all(v.isdigit() for v in raw):
+                raise DomainError(_("Choose people from the list."), field="pegawai")
+            ids = [int(v) for v in raw]
+            if queries.ids_outside(scope, ids):
+                raise Forbidden(_("You can assign courses to your own team only."))
+        outcome = progress.assign_many(ids, kursus, due_date=due, assigned_by_id=current_user.pegawai_id)
+    except Forbidden:
+        raise
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    if outcome.already_done and not (outcome.created or outcome.updated):
+        flash(_("Everyone chosen has already completed this course; nothing was assigned."), "warning")
+        return redirect(back)
+    db.session.commit()
+    message = _(
+        "%(title)s assigned: %(new)d new, %(moved)d with a new due date.",
+        title=kursus.title,
+        new=outcome.created,
+        moved=outcome.updated,
+    )
+    if outcome.already_done:
+        message += " " + _(
+            "%(n)d already completed it and were left as they are.", n=len(outcome.already_done)
+        )
+    flash(message, "success")
+    return redirect(back)
+
+
+# --- monitoring and evaluation (admins) ---------------------------------------------------
+
+
+def _period() -> tuple[date, date]:
+    today = local_today()
+    try:
+        start = (
+            date.fromisoformat(request.args.get("dari", ""))
+            if request.args.get("dari")
+            else date(today.year, 1, 1)
+        )
+        end = date.fromisoformat(request.args.get("sampai", "")) if request.args.get("sampai") else today
+    except ValueError:
+        raise DomainError(_("Give the period as two dates.")) from None
+    if end < start:
+        raise DomainError(_("The period ends before it starts."))
+    return start, end
+
+
+def _monitoring():
+    start, end = _period()
+    unit_id = _int_arg("unit")
+    unit = db.session.get(UnitKerja, unit_id) if unit_id else None
+    rows = queries.monitoring(unit.id if unit else None, start, end, progress.jp_target())
+    rows = [r for r in rows if r.employees or r.unit_id != (unit.id if unit else None)]
+    return unit, start, end, rows, queries.total(rows, _("All"))
+
+
+def _percent(value: float) -> str:
+    return format_decimal(round(value, 1)) + "%"
+
+
+@bp.get("/monev")
+@admin_required
+def monitoring():
+    try:
+        unit, start, end, rows, total = _monitoring()
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".monitoring"))
+    charts = {
+        key: bar_chart(
+            [Bar(r.nama, getattr(r, key), _percent(getattr(r, key))) for r in rows],
+            chart_id=f"chart-{key}",
+            title=title,
+            desc=title,
+            max_value=100,
+        )
+        for key, title in (
+            ("participation", _("Participation")),
+            ("completion_rate", _("Completion rate")),
+            ("jp_met_share", _("Employees with at least %(n)d JP", n=progress.jp_target())),
+        )
+    }
+    return render_template(
+        "reports/monitoring.html",
+        unit=unit,
+        start=start,
+        end=end,
+        rows=rows,
+        total=total,
+        charts=charts,
+        units=db.session.execute(select(UnitKerja.id, UnitKerja.nama).order_by(UnitKerja.nama)).all(),
+        jp_target=progress.jp_target(),
+        percent=_percent,
+    )
+
+
+@bp.get("/monev/ekspor.<fmt>")
+@admin_required
+def monitoring_export(fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise DomainError(_("Export as CSV or XLSX."), status=404)
+    _unit, start, end, rows, total = _monitoring()
+    sheet = Sheet(
+        _("Monitoring"),
+        [
+            _("Unit"),
+            _("Employees"),
+            _("Participants"),
+            _("Participation (%)"),
+            _("Enrolments"),
+            _("Completed"),
+            _("Completion rate (%)"),
+            _("Average score"),
+            _("Employees with at least %(n)d JP", n=progress.jp_target()),
+            _("Share with at least %(n)d JP (%%)", n=progress.jp_target()),
+            _("Gaps closed"),
+        ],
+        [
+            [
+                r.nama,
+                r.employees,
+                r.participants,
+                round(r.participation, 1),
+                r.enrolments,
+                r.completed,
+                round(r.completion_rate, 1),
+                round(r.average_score, 1) if r.average_score is not None else None,
+                r.jp_met,
+                round(r.jp_met_share, 1),
+                r.gaps_closed,
+            ]
+            for r in [*rows, total]
+        ],
+    )
+    name = f"monev-{start.isoformat()}-{end.isoformat()}.{fmt}"
+    if fmt == "csv":
+        body, mimetype = to_csv(sheet), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = to_xlsx([sheet]), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.app_context_processor
+def _menu():
+    return {
+        "supervises": lambda: supervises_anyone(current_user),
+        "max_jp": current_app.config["JP_TARGET_PER_YEAR"],
+    }

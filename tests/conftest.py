@@ -357,3 +357,36 @@ def make_course(ctx, course_root):
 @pytest.fixture
 def course(make_course):
     return make_course()
+
+
+@pytest.fixture
+def complete_course(ctx):
+    """Record a course completion as the progress domain does (row + signal), without
+    clicking through modules and quiz: for tests about what a completion leads to."""
+    from datetime import datetime
+
+    from lms import signals
+    from lms.core.time import utcnow
+    from lms.progress.models import CourseCompletion, Enrolment
+
+    def complete(user, kursus, *, score: float | None = 90.0, when: datetime | None = None):
+        pegawai_id = user.pegawai_id if hasattr(user, "pegawai_id") else user.id
+        if db.session.scalar(
+            db.select(Enrolment).where(Enrolment.pegawai_id == pegawai_id, Enrolment.kursus_id == kursus.id)
+        ) is None:
+            db.session.add(Enrolment(pegawai_id=pegawai_id, kursus_id=kursus.id, source="self"))
+        completion = CourseCompletion(
+            pegawai_id=pegawai_id,
+            kursus_id=kursus.id,
+            kursus_version=kursus.version,
+            jp=kursus.jp,
+            score=score,
+            completed_at=when or utcnow(),
+        )
+        db.session.add(completion)
+        db.session.flush()
+        signals.course_completed.send("tests", completion=completion)
+        db.session.commit()
+        return completion
+
+    return complete

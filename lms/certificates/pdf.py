@@ -208,11 +208,17 @@ def _fit_line(data: bytes, font: str, size: float, min_size: float, max_width: f
     return _truncate(data, font, size, max_width), size
 
 
-def _wrap(data: bytes, font: str, size: float, max_width: float) -> list[bytes]:
-    """Greedy word wrap by measured width; a word wider than a line is split by character."""
+def _wrap(data: bytes, font: str, size: float, max_width: float, max_lines: int) -> list[bytes]:
+    """Greedy word wrap by measured width; a word wider than a line is split by character.
+
+    Stops once there is one line more than ``max_lines``: the caller then knows the text
+    is too long, and the lines after that one would never be drawn.
+    """
     lines: list[bytes] = []
     line = b""
     for word in data.split(b" "):
+        if len(lines) > max_lines:
+            return lines
         candidate = line + b" " + word if line else word
         if _bytes_width(candidate, font, size) <= max_width:
             line = candidate
@@ -220,10 +226,12 @@ def _wrap(data: bytes, font: str, size: float, max_width: float) -> list[bytes]:
         if line:
             lines.append(line)
         line = b""
-        while _bytes_width(word, font, size) > max_width:
-            cut = max(1, _fitting_prefix(word, font, size, max_width))
+        while (cut := _fitting_prefix(word, font, size, max_width)) < len(word):
+            cut = max(1, cut)  # a glyph wider than the line still has to go somewhere
             lines.append(word[:cut])
             word = word[cut:]
+            if len(lines) > max_lines:
+                return lines
         line = word
     if line:
         lines.append(line)
@@ -235,7 +243,7 @@ def _fit_block(
 ) -> tuple[list[bytes], float]:
     """Wrap into at most ``max_lines``, shrinking in half points; cut only at the smallest size."""
     while True:
-        lines = _wrap(data, font, size, max_width)
+        lines = _wrap(data, font, size, max_width, max_lines)
         if len(lines) <= max_lines:
             return lines, size
         if size <= min_size:
@@ -375,6 +383,8 @@ def _text_ops(texts: Iterable[_Text]) -> list[bytes]:
     ops: list[bytes] = []
     colour = ""
     for t in texts:
+        if not t.data:
+            continue
         if t.colour != colour:
             ops.append(f"{t.colour} rg".encode("ascii"))
             colour = t.colour
@@ -383,9 +393,13 @@ def _text_ops(texts: Iterable[_Text]) -> list[bytes]:
     return ops
 
 
-def _text_string(value: str) -> bytes:
-    """A PDF text string (for /Info) in UTF-16BE, so any name keeps its real letters there."""
-    clean = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
+def _text_string(value: str, limit: int = 200) -> bytes:
+    """A PDF text string (for /Info) in UTF-16BE, so any name keeps its real letters there.
+
+    Cut at ``limit`` characters: the metadata is not compressed, so a pathological name
+    would otherwise grow the file by four bytes per character.
+    """
+    clean = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))[:limit]
     return b"<FEFF" + clean.encode("utf-16-be", errors="replace").hex().upper().encode("ascii") + b">"
 
 

@@ -85,7 +85,8 @@ def _drawn_strings(data: bytes) -> list[tuple[bool, float, float, str]]:
         elif operator == b"Td":
             x = float(operands[0])
         elif operator == b"Tj":
-            raw = getattr(operands[0], "original_bytes", None) or bytes(operands[0])
+            string = operands[0]
+            raw = string if isinstance(string, bytes) else string.original_bytes
             drawn.append((bold, size, x, raw.decode("cp1252")))
     return drawn
 
@@ -243,13 +244,24 @@ def test_long_name_shrinks_and_stays_on_the_page():
     _assert_within_margins(drawn)
 
 
-def test_absurdly_long_fields_are_cut_rather_than_overflow():
-    long = "x" * 500
-    fields = dataclasses.replace(FIELDS, name=long, details=long, issuer=long, verify_hint=long)
+@pytest.mark.parametrize("long", ["x" * 500, "kata " * 10_000, "Ab" * 50_000])
+def test_absurdly_long_fields_are_cut_rather_than_overflow(long):
+    fields = dataclasses.replace(
+        FIELDS, name=long, course_title=long, details=long, issuer=long, verify_hint=long
+    )
     data = certificate_pdf(fields)
     drawn = _drawn_strings(data)
     assert any(text.endswith("…") for _bold, _size, _x, text in drawn)
     _assert_within_margins(drawn)
+    assert len(data) < 20_000  # the uncompressed /Info title is capped too
+
+
+def test_empty_fields_still_give_a_valid_page():
+    empty = dataclasses.replace(FIELDS, **{f.name: "" for f in dataclasses.fields(FIELDS)})
+    data = certificate_pdf(dataclasses.replace(empty, verify_url=FIELDS.verify_url))
+    reader = _reader(data, strict=True)
+    assert len(reader.pages) == 1
+    assert [text for _bold, _size, _x, text in _drawn_strings(data)] == [FIELDS.verify_url]
 
 
 def _assert_within_margins(drawn: list[tuple[bool, float, float, str]]) -> None:

@@ -358,20 +358,23 @@ def monitoring():
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".monitoring"))
-    charts = {
-        key: bar_chart(
-            [Bar(r.nama, getattr(r, key), _percent(getattr(r, key))) for r in rows],
-            chart_id=f"chart-{key}",
-            title=title,
-            desc=title,
-            max_value=100,
+    charts = [
+        (
+            title,
+            bar_chart(
+                [Bar(r.nama, getattr(r, key), _percent(getattr(r, key))) for r in rows],
+                chart_id=f"chart-{key}",
+                title=title,
+                desc=title,
+                max_value=100,
+            ),
         )
         for key, title in (
             ("participation", _("Participation")),
             ("completion_rate", _("Completion rate")),
             ("jp_met_share", _("Employees with at least %(n)d JP", n=progress.jp_target())),
         )
-    }
+    ]
     return render_template(
         "reports/monitoring.html",
         unit=unit,

@@ -1,8 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from lms.core.forms import DateField, IntegerField
 
 JENIS_LABELS = {
     "pelatihan": _l("Classroom training"),
@@ -18,7 +20,7 @@ JENIS_LABELS = {
 
 
 class DevelopmentForm(FlaskForm):
-    jenis = SelectField(_l("Kind of activity"), choices=list(JENIS_LABELS.items()))
+    jenis = SelectField(_l("Kind of activity"), choices=list(JENIS_LABELS.items()), validate_choice=False)
     judul = StringField(
         _l("Subject"),
         validators=[DataRequired(message=_l("Give the subject of the activity.")), Length(max=200)],

@@ -207,6 +207,8 @@ def withdraw(record_id):
     record = _record_for_viewer(record_id)
     try:
         development.withdraw(record, current_user.pegawai_id)
+    except NotFound:
+        raise
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for(".developments"))

@@ -51,13 +51,14 @@ def current_level(evidence: Iterable[Evidence]) -> int:
 
     The latest assessment sets the level as of its date; only evidence achieved after
     it can raise the level above what it found. Without an assessment, the highest
-    evidenced level counts. No evidence: level 0.
+    evidenced level counts. No evidence: level 0. Assessments held the same day share a
+    time; of those the higher counts, so the result never depends on the row order.
     """
     items = list(evidence)
     assessments = [e for e in items if e.jenis == "asesmen"]
     if not assessments:
         return max((e.level for e in items), default=0)
-    latest = max(assessments, key=lambda e: e.achieved_at)
+    latest = max(assessments, key=lambda e: (e.achieved_at, e.level))
     later = [e.level for e in items if e.jenis != "asesmen" and e.achieved_at > latest.achieved_at]
     return max([latest.level, *later])
 
@@ -362,7 +363,9 @@ def import_dictionary(paths: Iterable[Path]) -> list[tuple[str, str]]:
     entries, errors = [], []
     for path in paths:
         path = Path(path).resolve()
-        file_errors = Errors(path.parent)
+        # Errors names a file relative to the folder above its root: rooted at the file
+        # itself, every error reads "name.toml:LINE: …", like the duplicate-code error below.
+        file_errors = Errors(path)
         source = TomlSource(path, file_errors) if path.is_file() else None
         if source is None:
             errors.append(f"{path}:1: file not found")

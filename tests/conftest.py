@@ -371,9 +371,14 @@ def complete_course(ctx):
 
     def complete(user, kursus, *, score: float | None = 90.0, when: datetime | None = None):
         pegawai_id = user.pegawai_id if hasattr(user, "pegawai_id") else user.id
-        if db.session.scalar(
-            db.select(Enrolment).where(Enrolment.pegawai_id == pegawai_id, Enrolment.kursus_id == kursus.id)
-        ) is None:
+        if (
+            db.session.scalar(
+                db.select(Enrolment).where(
+                    Enrolment.pegawai_id == pegawai_id, Enrolment.kursus_id == kursus.id
+                )
+            )
+            is None
+        ):
             db.session.add(Enrolment(pegawai_id=pegawai_id, kursus_id=kursus.id, source="self"))
         completion = CourseCompletion(
             pegawai_id=pegawai_id,

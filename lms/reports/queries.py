@@ -112,8 +112,13 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
     if filters.jabatan_id:
         ids = ids.where(Pegawai.jabatan_id == filters.jabatan_id)
     if filters.q:
-        like = f"%{filters.q.lower()}%"
-        ids = ids.where(or_(func.lower(Pegawai.nama).like(like), Pegawai.nip.like(f"{filters.q}%")))
+        nip = "".join(filters.q.split())
+        ids = ids.where(
+            or_(
+                func.lower(Pegawai.nama).contains(filters.q.lower(), autoescape=True),
+                Pegawai.nip.startswith(nip, autoescape=True),
+            )
+        )
     scoped = ids.subquery("scoped")
     start, end = year_bounds_utc(year)
 
@@ -128,6 +133,7 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
             func.count().label("enrolled"),
             func.sum(case((Enrolment.source == "assigned", 1), else_=0)).label("assigned"),
             func.sum(case((open_, 1), else_=0)).label("pending"),
+            func.sum(case((and_(open_, Enrolment.source == "assigned"), 1), else_=0)).label("assigned_open"),
             func.sum(case((and_(open_, Enrolment.due_date < today), 1), else_=0)).label("overdue"),
         )
         .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
@@ -161,6 +167,7 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
     enrolled = func.coalesce(enrolments.c.enrolled, 0)
     assigned = func.coalesce(enrolments.c.assigned, 0)
     pending = func.coalesce(enrolments.c.pending, 0)
+    assigned_open = func.coalesce(enrolments.c.assigned_open, 0)
     overdue = func.coalesce(enrolments.c.overdue, 0)
     completed = func.coalesce(completions.c.completed, 0)
     jp = func.coalesce(completions.c.jp, 0) + func.coalesce(other.c.jp, 0)
@@ -190,9 +197,10 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
     if status == "overdue":
         query = query.where(overdue > 0)
     elif status == "pending":
-        query = query.where(pending > 0)
+        query = query.where(pending > 0 if filters.kursus_id else assigned_open > 0)
     elif status == "completed":
-        query = query.where(completed > 0 if filters.kursus_id else and_(assigned > 0, pending == 0))
+        # Without a course: every assignment done; a course chosen freely does not count.
+        query = query.where(completed > 0 if filters.kursus_id else and_(assigned > 0, assigned_open == 0))
     elif status == "not_enrolled":
         query = query.where(enrolled == 0, completed == 0)
     elif status == "below_jp":

@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import re
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from config import TestingConfig
 from lms import create_app
@@ -97,6 +98,21 @@ def _clean_tables(request):
             for table in tables:
                 db.session.execute(text(f"DELETE FROM {table}"))
         db.session.commit()
+
+
+@contextmanager
+def count_queries():
+    """Collects the SQL statements run inside the block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -1,26 +1,8 @@
 """Pages cost a fixed number of queries, however many courses a learner has."""
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
-from lms.extensions import db
-from tests.conftest import NIPS
-
-
-@contextmanager
-def count_queries():
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.conftest import NIPS, count_queries
 
 
 def queries_for(client, path):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from types import SimpleNamespace
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from config import TestingConfig
 from lms.core.time import utcnow
@@ -37,19 +36,7 @@ def english(auth):
 # --- counting queries -----------------------------------------------------------------
 
 
-@contextmanager
-def count_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
+from tests.conftest import count_queries  # noqa: E402,F401 - shared with tests/progress
 
 # --- people ---------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms import signals
 from lms.core.errors import DomainError, NotFound
@@ -177,15 +177,19 @@ def records_of(pegawai_id: int) -> list[Pengembangan]:
     )
 
 
-def pending_for(viewer) -> list[tuple[Pengembangan, Pegawai]]:
-    """Records waiting for this viewer: their team's, or everyone's for an admin."""
-    query = (
-        select(Pengembangan, Pegawai)
-        .join(Pegawai, Pegawai.id == Pengembangan.pegawai_id)
-        .where(Pengembangan.status == "pending", Pengembangan.pegawai_id != viewer.pegawai_id)
-        .order_by(Pengembangan.created_at)
-    )
+def _pending(viewer):
+    query = select(Pengembangan, Pegawai).join(Pegawai, Pegawai.id == Pengembangan.pegawai_id)
+    query = query.where(Pengembangan.status == "pending", Pengembangan.pegawai_id != viewer.pegawai_id)
     if not viewer.is_admin:
         team = team_cte(viewer.pegawai_id)
         query = query.where(Pengembangan.pegawai_id.in_(select(team.c.id)))
-    return list(db.session.execute(query.limit(200)).tuples())
+    return query
+
+
+def pending_for(viewer) -> list[tuple[Pengembangan, Pegawai]]:
+    """Records waiting for this viewer (oldest first): their team's, or everyone's for an admin."""
+    return list(db.session.execute(_pending(viewer).order_by(Pengembangan.created_at).limit(200)).tuples())
+
+
+def pending_count(viewer) -> int:
+    return db.session.scalar(_pending(viewer).with_only_columns(func.count()).order_by(None))

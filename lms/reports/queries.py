@@ -119,11 +119,13 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
                 Pegawai.nip.startswith(nip, autoescape=True),
             )
         )
-    scoped = ids.subquery("scoped")
+    # Worked out once per statement and joined everywhere below: planned as a set of
+    # a few thousand rows, not as a filter over every employee and every enrolment.
+    scoped = _materialized(ids, "scoped")
     start, end = year_bounds_utc(year)
 
     done = aliased(CourseCompletion)
-    enrol_filter = [Enrolment.pegawai_id.in_(select(scoped.c.id))]
+    enrol_filter = []
     if filters.kursus_id:
         enrol_filter.append(Enrolment.kursus_id == filters.kursus_id)
     open_ = done.id.is_(None)
@@ -136,6 +138,7 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
             func.sum(case((and_(open_, Enrolment.source == "assigned"), 1), else_=0)).label("assigned_open"),
             func.sum(case((and_(open_, Enrolment.due_date < today), 1), else_=0)).label("overdue"),
         )
+        .join(scoped, scoped.c.id == Enrolment.pegawai_id)
         .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
         .where(*enrol_filter)
         .group_by(Enrolment.pegawai_id)
@@ -149,14 +152,14 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
             func.sum(case((counted, 1), else_=0)).label("completed"),
             func.sum(case((in_year, CourseCompletion.jp), else_=0)).label("jp"),
         )
-        .where(CourseCompletion.pegawai_id.in_(select(scoped.c.id)))
+        .join(scoped, scoped.c.id == CourseCompletion.pegawai_id)
         .group_by(CourseCompletion.pegawai_id)
         .subquery("comp")
     )
     other = (
         select(Pengembangan.pegawai_id.label("pid"), func.sum(Pengembangan.jp).label("jp"))
+        .join(scoped, scoped.c.id == Pengembangan.pegawai_id)
         .where(
-            Pengembangan.pegawai_id.in_(select(scoped.c.id)),
             Pengembangan.status == "verified",
             Pengembangan.tanggal_selesai >= date(year, 1, 1),
             Pengembangan.tanggal_selesai <= date(year, 12, 31),
@@ -208,8 +211,19 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
     return query, jp
 
 
-def _gaps(people_ids: Select | list[int], per_person: int = 3) -> dict[int, list[Gap]]:
+def _materialized(query: Select, name: str):
+    """A CTE the database computes once (PostgreSQL 12+ and SQLite 3.35+ honour the hint)."""
+    return query.cte(name).prefix_with("MATERIALIZED")
+
+
+def _people(query: Select) -> Select:
+    """The ids in the current view, for the summary and the gaps."""
+    return query.with_only_columns(Pegawai.id).order_by(None)
+
+
+def _gaps(people: Select, per_person: int = 3) -> dict[int, list[Gap]]:
     """The largest gaps per person (required level above current), in one query."""
+    chosen = _materialized(people, "gap_people")
     current = func.coalesce(LevelPegawai.level, 0)
     size = StandarKompetensi.level - current
     ranked = (
@@ -223,13 +237,14 @@ def _gaps(people_ids: Select | list[int], per_person: int = 3) -> dict[int, list
             .over(partition_by=Pegawai.id, order_by=(size.desc(), StandarKompetensi.code))
             .label("rank"),
         )
+        .join(chosen, chosen.c.id == Pegawai.id)
         .join(StandarKompetensi, StandarKompetensi.jabatan_id == Pegawai.jabatan_id)
         .join(Kompetensi, Kompetensi.code == StandarKompetensi.code)
         .outerjoin(
             LevelPegawai,
             and_(LevelPegawai.pegawai_id == Pegawai.id, LevelPegawai.code == StandarKompetensi.code),
         )
-        .where(Pegawai.id.in_(people_ids), size > 0)
+        .where(size > 0)
         .subquery()
     )
     found: dict[int, list[Gap]] = {}
@@ -262,10 +277,10 @@ def team_view(
             query.order_by(Pegawai.nama, Pegawai.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
         )
     )
-    gaps = _gaps([r.id for r in rows]) if rows else {}
+    gaps = _gaps(select(Pegawai.id).where(Pegawai.id.in_([r.id for r in rows]))) if rows else {}
     for row in rows:
         row.gaps = gaps.get(row.id, [])
-    people = query.with_only_columns(Pegawai.id).order_by(None)
+    people = _people(query)
     return TeamView(
         rows=rows,
         total=total,
@@ -281,7 +296,7 @@ def team_export(scope: Scope, filters: TeamFilters, *, today: date, year: int, j
     three queries whatever the team size."""
     query, _jp = _people_query(scope, filters, today, year, jp_target)
     rows = _rows(db.session.execute(query.order_by(Pegawai.nama, Pegawai.id)))
-    people = query.with_only_columns(Pegawai.id).order_by(None)
+    people = _people(query)
     gaps = _gaps(people)
     for row in rows:
         row.gaps = gaps.get(row.id, [])
@@ -289,6 +304,7 @@ def team_export(scope: Scope, filters: TeamFilters, *, today: date, year: int, j
 
 
 def course_summary(people: Select, *, today: date) -> list[CourseRow]:
+    chosen = _materialized(people, "summary_people")
     done = aliased(CourseCompletion)
     result = db.session.execute(
         select(
@@ -300,9 +316,9 @@ def course_summary(people: Select, *, today: date) -> list[CourseRow]:
             func.sum(case((and_(done.id.is_(None), Enrolment.due_date < today), 1), else_=0)),
             func.avg(done.score),
         )
+        .join(chosen, chosen.c.id == Enrolment.pegawai_id)
         .join(Kursus, Kursus.id == Enrolment.kursus_id)
         .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
-        .where(Enrolment.pegawai_id.in_(people))
         .group_by(Kursus.id, Kursus.title)
         .order_by(Kursus.title)
     )

@@ -163,7 +163,7 @@ def team():
         filters=filters,
         args=_view_args(filters),
         admin_scope=scope.atasan_id is None,
-        units=db.session.execute(select(UnitKerja.id, UnitKerja.nama).order_by(UnitKerja.nama)).all(),
+        units=_team_units(scope),
         positions=db.session.execute(select(Jabatan.id, Jabatan.nama).order_by(Jabatan.nama)).all(),
         courses=db.session.execute(
             select(Kursus.id, Kursus.title).where(Kursus.status == "published").order_by(Kursus.title)
@@ -172,8 +172,16 @@ def team():
         jp_target=progress.jp_target(),
         year=today.year,
         today=today,
-        pending_count=len(development.pending_for(current_user)),
+        pending_count=development.pending_count(current_user),
     )
+
+
+def _team_units(scope: queries.Scope):
+    """Units to filter by: where the team works (every unit for the whole organisation)."""
+    units = select(UnitKerja.id, UnitKerja.nama).order_by(UnitKerja.nama)
+    if scope.atasan_id is not None:
+        units = units.where(UnitKerja.id.in_(scope.ids().with_only_columns(Pegawai.unit_id)))
+    return db.session.execute(units).all()
 
 
 def _team_sheets(rows, courses) -> list[Sheet]:

@@ -263,20 +263,24 @@ def team_view(
     scope: Scope, filters: TeamFilters, *, today: date, year: int, jp_target: int, page: int = 1
 ) -> TeamView:
     """A page of people with their figures, the total, and the per-course summary:
-    four queries whatever the team size."""
+    three queries whatever the team size (five when asked for a page past the end)."""
     query, jp = _people_query(scope, filters, today, year, jp_target)
-    counts = query.with_only_columns(
-        func.count().label("total"), func.sum(case((jp >= jp_target, 1), else_=0)).label("met")
-    ).order_by(None)
-    total, met = db.session.execute(counts).one()
-    total = total or 0
+    # The total and the JP count ride along on the page's rows (window functions), so the
+    # aggregates are computed once; only a page past the end needs a second look.
+    paged = query.add_columns(
+        func.count().over().label("total"), func.sum(case((jp >= jp_target, 1), else_=0)).over().label("met")
+    ).order_by(Pegawai.nama, Pegawai.id)
+    page = max(page, 1)
+    result = db.session.execute(paged.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    if not result and page > 1:
+        counted = db.session.scalar(query.with_only_columns(func.count()).order_by(None)) or 0
+        page = max(1, -(-counted // PAGE_SIZE))
+        result = db.session.execute(paged.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    total, met = (result[0].total, result[0].met) if result else (0, 0)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    rows = _rows(
-        db.session.execute(
-            query.order_by(Pegawai.nama, Pegawai.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-        )
-    )
+    rows = [
+        PersonRow(**{k: v for k, v in row._asdict().items() if k not in ("total", "met")}) for row in result
+    ]
     gaps = _gaps(select(Pegawai.id).where(Pegawai.id.in_([r.id for r in rows]))) if rows else {}
     for row in rows:
         row.gaps = gaps.get(row.id, [])

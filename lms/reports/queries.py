@@ -208,17 +208,15 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
         query = query.where(enrolled == 0, completed == 0)
     elif status == "below_jp":
         query = query.where(jp < jp_target)
-    return query, jp
+    # Without a status filter the view is just the scoped people: later statements can
+    # start from them instead of recomputing every figure.
+    people = select(scoped.c.id) if not status else query.with_only_columns(Pegawai.id).order_by(None)
+    return query, jp, people
 
 
 def _materialized(query: Select, name: str):
     """A CTE the database computes once (PostgreSQL 12+ and SQLite 3.35+ honour the hint)."""
     return query.cte(name).prefix_with("MATERIALIZED")
-
-
-def _people(query: Select) -> Select:
-    """The ids in the current view, for the summary and the gaps."""
-    return query.with_only_columns(Pegawai.id).order_by(None)
 
 
 def _gaps(people: Select, per_person: int = 3) -> dict[int, list[Gap]]:
@@ -264,7 +262,7 @@ def team_view(
 ) -> TeamView:
     """A page of people with their figures, the total, and the per-course summary:
     three queries whatever the team size (five when asked for a page past the end)."""
-    query, jp = _people_query(scope, filters, today, year, jp_target)
+    query, jp, people = _people_query(scope, filters, today, year, jp_target)
     # The total and the JP count ride along on the page's rows (window functions), so the
     # aggregates are computed once; only a page past the end needs a second look.
     paged = query.add_columns(
@@ -284,7 +282,6 @@ def team_view(
     gaps = _gaps(select(Pegawai.id).where(Pegawai.id.in_([r.id for r in rows]))) if rows else {}
     for row in rows:
         row.gaps = gaps.get(row.id, [])
-    people = _people(query)
     return TeamView(
         rows=rows,
         total=total,
@@ -298,9 +295,8 @@ def team_view(
 def team_export(scope: Scope, filters: TeamFilters, *, today: date, year: int, jp_target: int):
     """Every row of the current view (no paging), with gaps, and the course summary:
     three queries whatever the team size."""
-    query, _jp = _people_query(scope, filters, today, year, jp_target)
+    query, _jp, people = _people_query(scope, filters, today, year, jp_target)
     rows = _rows(db.session.execute(query.order_by(Pegawai.nama, Pegawai.id)))
-    people = _people(query)
     gaps = _gaps(people)
     for row in rows:
         row.gaps = gaps.get(row.id, [])
@@ -349,7 +345,7 @@ def ids_outside(scope: Scope, pegawai_ids: list[int]) -> list[int]:
 
 
 def all_ids(scope: Scope, filters: TeamFilters, *, today: date, year: int, jp_target: int) -> list[int]:
-    query, _jp = _people_query(scope, filters, today, year, jp_target)
+    query, _jp, _people = _people_query(scope, filters, today, year, jp_target)
     return list(db.session.scalars(query.with_only_columns(Pegawai.id).order_by(None)))
 
 

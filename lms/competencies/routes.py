@@ -220,15 +220,11 @@ def withdraw(record_id):
 @bp.get("/pengembangan/verifikasi")
 def to_verify():
     pending = development.pending_for(current_user)
-    if not pending and not current_user.is_admin and not _supervises():
+    if not pending and not current_user.is_admin and not supervises_anyone(current_user):
         raise Forbidden()
     return render_template(
         "competencies/verify.html", pending=pending, labels=JENIS_LABELS, form=DecisionForm()
     )
-
-
-def _supervises() -> bool:
-    return supervises_anyone(current_user)
 
 
 @bp.post("/pengembangan/<record_id>/verifikasi")

@@ -446,10 +446,10 @@ def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: in
     for root, nama in names.items():
         figures[root] = UnitFigures(root, nama)
 
-    def grouped(query, attribute: str, *, value_index: int = 1) -> None:
-        for row in db.session.execute(query):
-            if row[0] in figures:
-                setattr(figures[row[0]], attribute, row[value_index] or 0)
+    def grouped(query, attribute: str) -> None:
+        for root, value in db.session.execute(query):
+            if root in figures:
+                setattr(figures[root], attribute, value or 0)
 
     grouped(select(people.c.root, func.count()).group_by(people.c.root), "employees")
     enrolled_in = and_(Enrolment.enrolled_at >= lo, Enrolment.enrolled_at <= hi)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -184,6 +184,27 @@ def _team_units(scope: queries.Scope):
     return db.session.execute(units).all()
 
 
+def _check_format(fmt: str) -> None:
+    if fmt not in ("csv", "xlsx"):
+        raise DomainError(_("Export as CSV or XLSX."), status=404)
+
+
+def _download(sheets: list[Sheet], stem: str, fmt: str) -> Response:
+    """A file download: CSV holds the first sheet, XLSX all of them."""
+    if fmt == "csv":
+        body, mimetype = to_csv(sheets[0]), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = to_xlsx(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{stem}.{fmt}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 def _team_sheets(rows, courses) -> list[Sheet]:
     people = Sheet(
         _("Team"),
@@ -248,27 +269,13 @@ def _team_sheets(rows, courses) -> list[Sheet]:
 
 @bp.get("/tim/ekspor.<fmt>")
 def team_export(fmt):
-    if fmt not in ("csv", "xlsx"):
-        raise DomainError(_("Export as CSV or XLSX."), status=404)
+    _check_format(fmt)
     scope = _scope()
     today = local_today()
     rows, courses = queries.team_export(
         scope, _filters(), today=today, year=today.year, jp_target=progress.jp_target()
     )
-    sheets = _team_sheets(rows, courses)
-    name = f"tim-{today.isoformat()}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = to_csv(sheets[0]), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = to_xlsx(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return _download(_team_sheets(rows, courses), f"tim-{today.isoformat()}", fmt)
 
 
 def _due_date(raw: str) -> date | None:
@@ -400,8 +407,7 @@ def monitoring():
 @bp.get("/monev/ekspor.<fmt>")
 @admin_required
 def monitoring_export(fmt):
-    if fmt not in ("csv", "xlsx"):
-        raise DomainError(_("Export as CSV or XLSX."), status=404)
+    _check_format(fmt)
     _unit, start, end, rows, total = _monitoring()
     sheet = Sheet(
         _("Monitoring"),
@@ -435,24 +441,9 @@ def monitoring_export(fmt):
             for r in [*rows, total]
         ],
     )
-    name = f"monev-{start.isoformat()}-{end.isoformat()}.{fmt}"
-    if fmt == "csv":
-        body, mimetype = to_csv(sheet), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = to_xlsx([sheet]), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return _download([sheet], f"monev-{start.isoformat()}-{end.isoformat()}", fmt)
 
 
 @bp.app_context_processor
 def _menu():
-    return {
-        "supervises": lambda: supervises_anyone(current_user),
-        "max_jp": current_app.config["JP_TARGET_PER_YEAR"],
-    }
+    return {"supervises": lambda: supervises_anyone(current_user)}

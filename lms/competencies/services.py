@@ -9,7 +9,6 @@ and admin's reports aggregate stored levels instead of re-deriving them per pers
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -19,7 +18,14 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, select
 
 from lms import signals
-from lms.catalog.importer import Errors, ImportFailed, TomlSource, check_text, check_unknown_keys
+from lms.catalog.importer import (
+    COMPETENCY_RE,
+    Errors,
+    ImportFailed,
+    TomlSource,
+    check_text,
+    check_unknown_keys,
+)
 from lms.catalog.models import Kursus, KursusKompetensi
 from lms.core.errors import DomainError
 from lms.core.time import local_today, local_zone, utcnow
@@ -33,7 +39,6 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 NATIONAL_DICTIONARY = DATA_DIR / "kamus-nasional.toml"
-CODE_RE = r"^[A-Z]{1,3}(\.[A-Z0-9-]+)+$"
 
 
 # --- the rule -------------------------------------------------------------------------
@@ -325,7 +330,7 @@ def _check_entry(source: TomlSource, item, line: int) -> dict | None:
         source, item, {"code", "nama", "jenis", "definisi", "level"}, line=line, where="[[kompetensi]]"
     )
     code = item.get("code")
-    if not isinstance(code, str) or not re.match(CODE_RE, code):
+    if not isinstance(code, str) or not COMPETENCY_RE.match(code):
         source.error(source.line_of("code", line), "'code' must look like M.01, SK.01 or T.NAME")
         return None
     nama = check_text(source, item, "nama", line=line, max_len=200)

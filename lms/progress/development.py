@@ -4,7 +4,6 @@ count toward the JP ledger like completed courses."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,7 +28,6 @@ FILE_KINDS = {
     ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
 }
-CODE_RE = re.compile(r"^[A-Z]{1,3}(\.[A-Z0-9-]+)+$")
 
 
 @dataclass(frozen=True)

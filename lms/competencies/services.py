@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -28,7 +28,7 @@ from lms.catalog.importer import (
 )
 from lms.catalog.models import Kursus, KursusKompetensi
 from lms.core.errors import DomainError
-from lms.core.time import local_today, local_zone, utcnow
+from lms.core.time import local_to_utc, local_today, utcnow
 from lms.extensions import db
 from lms.org.models import Jabatan, Pegawai
 from lms.progress.models import CourseCompletion, Pengembangan
@@ -144,7 +144,7 @@ def record_course_evidence(completion: CourseCompletion) -> list[Bukti]:
 
 
 def _end_of_day_utc(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), tzinfo=local_zone()).astimezone(UTC).replace(tzinfo=None)
+    return local_to_utc(datetime.combine(day, time(23, 59, 59)))
 
 
 def record_development_evidence(record: Pengembangan, verified_by_id: int | None) -> list[Bukti]:

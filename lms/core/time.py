@@ -20,9 +20,16 @@ def local_today() -> date:
     return datetime.now(local_zone()).date()
 
 
+def local_to_utc(moment: datetime) -> datetime:
+    """A naive wall-clock time in the agency's zone, as naive UTC like the database keeps."""
+    return moment.replace(tzinfo=local_zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_to_local_date(moment: datetime) -> date:
+    """The agency's calendar day of a stored (naive UTC) time."""
+    return moment.replace(tzinfo=UTC).astimezone(local_zone()).date()
+
+
 def year_bounds_utc(year: int) -> tuple[datetime, datetime]:
     """The calendar year in the agency's zone, as naive UTC bounds [start, end)."""
-    zone = local_zone()
-    start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-    end = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-    return start, end
+    return local_to_utc(datetime(year, 1, 1)), local_to_utc(datetime(year + 1, 1, 1))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from lms import signals
 from lms.catalog.models import Kursus, Modul
 from lms.core.errors import DomainError, NotFound
-from lms.core.time import local_today, local_zone, utcnow, year_bounds_utc
+from lms.core.time import local_today, utc_to_local_date, utcnow, year_bounds_utc
 from lms.extensions import db
 from lms.progress.models import CourseCompletion, Enrolment, ModuleCompletion, Pengembangan
 from lms.quizzes import services as quizzes
@@ -243,10 +243,9 @@ class LedgerEntry:
 
 def ledger(pegawai_id: int) -> list[LedgerEntry]:
     """The whole development history, newest first, in two queries."""
-    zone = local_zone()
     entries = [
         LedgerEntry(
-            day=completed_at.replace(tzinfo=UTC).astimezone(zone).date(),
+            day=utc_to_local_date(completed_at),
             title=title,
             kind="kursus",
             jp=jp,

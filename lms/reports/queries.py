@@ -8,14 +8,14 @@ to it. Nothing here loads people one by one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from lms.catalog.models import Kursus
 from lms.competencies.models import Kompetensi, LevelPegawai, RiwayatLevel, StandarKompetensi
-from lms.core.time import local_zone, year_bounds_utc
+from lms.core.time import local_to_utc, year_bounds_utc
 from lms.extensions import db
 from lms.org.models import Jabatan, Pegawai, UnitKerja
 from lms.org.services import team_cte, unit_subtree_cte
@@ -397,10 +397,10 @@ class UnitFigures:
 
 def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """[start, end] as local calendar days → naive UTC [from, to)."""
-    zone = local_zone()
-    lo = datetime.combine(start, datetime.min.time(), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-    hi = datetime.combine(end, datetime.max.time(), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
-    return lo, hi
+    return (
+        local_to_utc(datetime.combine(start, datetime.min.time())),
+        local_to_utc(datetime.combine(end, datetime.max.time())),
+    )
 
 
 def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: int) -> list[UnitFigures]:

@@ -10,6 +10,22 @@ from flask.cli import AppGroup
 
 from lms.extensions import db
 
+
+def _all_or_nothing(run):
+    """Run an import; commit it, or print its ``file:line`` errors and fail having written nothing."""
+    from lms.catalog.importer import ImportFailed
+
+    try:
+        outcomes = run()
+    except ImportFailed as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported.") from None
+    db.session.commit()
+    return outcomes
+
+
 kursus_cli = AppGroup("kursus", help="Course folders (kursus/<slug>/).")
 
 
@@ -17,17 +33,10 @@ kursus_cli = AppGroup("kursus", help="Course folders (kursus/<slug>/).")
 @click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 def import_command(path: Path | None):
     """Check and import course folders; nothing is written if any has an error."""
-    from lms.catalog.importer import ImportFailed, course_folders, import_courses
+    from lms.catalog.importer import course_folders, import_courses
 
     path = path or Path(current_app.config["KURSUS_DIR"])
-    try:
-        outcomes = import_courses(course_folders(path))
-    except ImportFailed as exc:
-        db.session.rollback()
-        for line in exc.errors:
-            click.echo(line, err=True)
-        raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported.") from None
-    db.session.commit()
+    outcomes = _all_or_nothing(lambda: import_courses(course_folders(path)))
     for slug, outcome in outcomes:
         click.echo(f"{slug}: {outcome}")
 
@@ -53,17 +62,9 @@ kompetensi_cli = AppGroup("kompetensi", help="The competency dictionary.")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_dictionary_command(files: tuple[Path, ...]):
     """Load dictionary files (default: the national PermenPANRB 38/2017 seed); all or nothing."""
-    from lms.catalog.importer import ImportFailed
     from lms.competencies.services import NATIONAL_DICTIONARY, import_dictionary
 
-    try:
-        outcomes = import_dictionary(files or [NATIONAL_DICTIONARY])
-    except ImportFailed as exc:
-        db.session.rollback()
-        for line in exc.errors:
-            click.echo(line, err=True)
-        raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported.") from None
-    db.session.commit()
+    outcomes = _all_or_nothing(lambda: import_dictionary(files or [NATIONAL_DICTIONARY]))
     counts = {}
     for _code, outcome in outcomes:
         counts[outcome] = counts.get(outcome, 0) + 1

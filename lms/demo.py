@@ -6,17 +6,21 @@ found by their codes and NIPs, and existing passwords are left alone.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+from lms import signals
 from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.catalog.models import Kursus
+from lms.competencies.services import known_codes, set_standards, standards_for
 from lms.core.time import local_today
 from lms.extensions import db
 from lms.org.models import Jabatan, Pegawai, UnitKerja
-from lms.progress.services import assign
+from lms.progress import development
+from lms.progress.models import CourseCompletion, Enrolment, Pengembangan
+from lms.progress.services import assign, completion_for, enrolment_for
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - published in the README for the demo only
 LEARNER = "199203152019032001"
@@ -397,8 +401,6 @@ def seed_demo() -> str:
             kursus = db.session.scalar(select(Kursus).where(Kursus.slug == slug))
             if kursus is None:
                 continue
-            from lms.progress.services import enrolment_for
-
             if enrolment_for(people[nip].id, kursus.id) is None:
                 assign(
                     people[nip].id,
@@ -413,13 +415,6 @@ def seed_demo() -> str:
 
 def _seed_competencies(jabatan: dict, people: dict, today) -> dict[str, int]:
     """Standards for positions that have none, and the team's demo history."""
-    from datetime import datetime, time
-
-    from lms import signals
-    from lms.competencies.services import known_codes, set_standards, standards_for
-    from lms.progress import development
-    from lms.progress.models import CourseCompletion, Enrolment, Pengembangan
-
     counts = {"standards": 0, "completions": 0, "development records": 0}
     known = known_codes()
     if not known:
@@ -436,16 +431,10 @@ def _seed_competencies(jabatan: dict, people: dict, today) -> dict[str, int]:
     for nip, slug, days_ago, score in COMPLETED:
         kursus = courses.get(slug)
         pid = people[nip].id
-        if kursus is None or db.session.scalar(
-            select(CourseCompletion.id).where(
-                CourseCompletion.pegawai_id == pid, CourseCompletion.kursus_id == kursus.id
-            )
-        ):
+        if kursus is None or completion_for(pid, kursus.id):
             continue
         when = datetime.combine(today - timedelta(days=days_ago), time(3, 0))
-        if not db.session.scalar(
-            select(Enrolment.id).where(Enrolment.pegawai_id == pid, Enrolment.kursus_id == kursus.id)
-        ):
+        if enrolment_for(pid, kursus.id) is None:
             db.session.add(
                 Enrolment(
                     pegawai_id=pid,
@@ -471,9 +460,7 @@ def _seed_competencies(jabatan: dict, people: dict, today) -> dict[str, int]:
     for nip, slug, days_late in OVERDUE:
         kursus = courses.get(slug)
         pid = people[nip].id
-        if kursus and not db.session.scalar(
-            select(Enrolment.id).where(Enrolment.pegawai_id == pid, Enrolment.kursus_id == kursus.id)
-        ):
+        if kursus and enrolment_for(pid, kursus.id) is None:
             db.session.add(
                 Enrolment(
                     pegawai_id=pid,

@@ -384,17 +384,11 @@ def complete_course(ctx):
     from lms import signals
     from lms.core.time import utcnow
     from lms.progress.models import CourseCompletion, Enrolment
+    from lms.progress.services import enrolment_for
 
     def complete(user, kursus, *, score: float | None = 90.0, when: datetime | None = None):
         pegawai_id = user.pegawai_id if hasattr(user, "pegawai_id") else user.id
-        if (
-            db.session.scalar(
-                db.select(Enrolment).where(
-                    Enrolment.pegawai_id == pegawai_id, Enrolment.kursus_id == kursus.id
-                )
-            )
-            is None
-        ):
+        if enrolment_for(pegawai_id, kursus.id) is None:
             db.session.add(Enrolment(pegawai_id=pegawai_id, kursus_id=kursus.id, source="self"))
         completion = CourseCompletion(
             pegawai_id=pegawai_id,

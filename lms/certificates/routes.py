@@ -20,8 +20,9 @@ bp = Blueprint("certificates", __name__, template_folder="templates")
 
 def verify_url(code: str) -> str:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    path = url_for("certificates.verify", code=code)
-    return base + path if base else url_for("certificates.verify", code=code, _external=True)
+    if base:
+        return base + url_for("certificates.verify", code=code)
+    return url_for("certificates.verify", code=code, _external=True)
 
 
 def _fields(sertifikat) -> CertificateFields:

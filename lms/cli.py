@@ -26,6 +26,11 @@ def _all_or_nothing(run):
     return outcomes
 
 
+def _warn(line: str) -> None:
+    """A ``file:line: warning: …`` line: printed with the errors, but it fails nothing."""
+    click.echo(line, err=True)
+
+
 kursus_cli = AppGroup("kursus", help="Course folders (kursus/<slug>/).")
 
 
@@ -36,7 +41,7 @@ def import_command(path: Path | None):
     from lms.catalog.importer import course_folders, import_courses
 
     path = path or Path(current_app.config["KURSUS_DIR"])
-    outcomes = _all_or_nothing(lambda: import_courses(course_folders(path)))
+    outcomes = _all_or_nothing(lambda: import_courses(course_folders(path), on_warning=_warn))
     for slug, outcome in outcomes:
         click.echo(f"{slug}: {outcome}")
 
@@ -47,7 +52,7 @@ def check_command(path: Path):
     """Check course folders without importing them."""
     from lms.catalog.importer import check_course, course_folders
 
-    errors = [line for folder in course_folders(path) for line in check_course(folder)[1]]
+    errors = [line for folder in course_folders(path) for line in check_course(folder, _warn)[1]]
     for line in errors:
         click.echo(line, err=True)
     if errors:

@@ -63,8 +63,6 @@ ALLOWED_ATTRIBUTES = {
     "td": {"align", "colspan", "rowspan"},
     "th": {"align", "colspan", "rowspan", "scope"},
     "code": {"class"},
-    "div": {"class"},
-    "span": {"class"},
     "ol": {"start"},
     **{f"h{n}": {"id"} for n in range(1, 7)},
 }
@@ -72,6 +70,11 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # Table alignment arrives as an inline style, which the sanitiser (rightly) drops.
 _ALIGN_STYLE = re.compile(r'style="text-align: (left|right|center);"')
 EXTENSIONS = ["tables", "fenced_code", "toc", "attr_list", "sane_lists", "def_list", "abbr"]
+# Content is shown inside the site's own pages, so it gets none of their names: its ids
+# (toc headings, attr_list {#x}, raw HTML) all carry this prefix, in-page links follow
+# them, and the only class kept is the language of a code block.
+ID_PREFIX = "m-"
+_LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+-]+")
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,24 @@ class Rendered:
     toc_html: str
 
 
+def _content_attribute(tag: str, name: str, value: str) -> str | None:
+    """nh3's attribute_filter: keeps content's classes and ids apart from the page's."""
+    if name == "class":
+        languages = [c for c in value.split() if tag == "code" and _LANGUAGE_CLASS.fullmatch(c)]
+        return " ".join(languages) or None
+    if name == "id":
+        return ID_PREFIX + value
+    if name == "href" and value.startswith("#") and len(value) > 1:
+        return f"#{ID_PREFIX}{value[1:]}"
+    return value
+
+
 def _clean(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_content_attribute,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},

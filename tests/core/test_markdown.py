@@ -74,11 +74,11 @@ def test_fenced_code_keeps_its_language_class_and_escapes_its_content():
 def test_headings_get_ids_and_the_toc_lists_levels_two_and_three():
     rendered = render("# Modul\n\n## Bagian Satu\n\nTeks.\n\n### Sub Bagian\n\n#### Terlalu Dalam\n")
 
-    assert '<h1 id="modul">Modul</h1>' in rendered.html
-    assert '<h2 id="bagian-satu">Bagian Satu</h2>' in rendered.html
-    assert '<h3 id="sub-bagian">Sub Bagian</h3>' in rendered.html
-    assert 'href="#bagian-satu"' in rendered.toc_html
-    assert 'href="#sub-bagian"' in rendered.toc_html
+    assert '<h1 id="m-modul">Modul</h1>' in rendered.html
+    assert '<h2 id="m-bagian-satu">Bagian Satu</h2>' in rendered.html
+    assert '<h3 id="m-sub-bagian">Sub Bagian</h3>' in rendered.html
+    assert 'href="#m-bagian-satu"' in rendered.toc_html
+    assert 'href="#m-sub-bagian"' in rendered.toc_html
     assert "Modul" not in rendered.toc_html
     assert "Terlalu Dalam" not in rendered.toc_html
 
@@ -86,8 +86,8 @@ def test_headings_get_ids_and_the_toc_lists_levels_two_and_three():
 def test_repeated_headings_get_distinct_ids():
     html = render("## Contoh\n\nA\n\n## Contoh\n\nB\n").html
 
-    assert '<h2 id="contoh">' in html
-    assert '<h2 id="contoh_1">' in html
+    assert '<h2 id="m-contoh">' in html
+    assert '<h2 id="m-contoh_1">' in html
 
 
 def test_a_text_without_headings_has_an_empty_toc():
@@ -262,7 +262,7 @@ def test_the_table_of_contents_is_sanitised_too(payload):
             id="image",
         ),
         pytest.param('Teks\n{: onclick="alert(1)" style="color:red" }', [("p", {})], id="paragraph"),
-        pytest.param('## Judul {: onclick="alert(1)" #bagian }', [("h2", {"id": "bagian"})], id="heading"),
+        pytest.param('## Judul {: onclick="alert(1)" #bagian }', [("h2", {"id": "m-bagian"})], id="heading"),
     ],
 )
 def test_attr_list_cannot_add_event_handlers_or_styles(text, expected):
@@ -276,6 +276,76 @@ def test_code_showing_a_script_is_escaped_not_removed():
 
 
 def test_allowed_markup_keeps_its_safe_attributes():
-    html = render('<span class="penting" id="x">Catatan</span>').html
+    html = render(
+        '<abbr title="Jam Pelajaran" id="x">JP</abbr> <a href="https://example.org" title="Situs">x</a>'
+    ).html
 
-    assert html == '<p><span class="penting">Catatan</span></p>'
+    assert tags(html) == [
+        ("p", {}),
+        ("abbr", {"title": "Jam Pelajaran"}),
+        ("a", {"href": "https://example.org", "title": "Situs", "rel": "noopener noreferrer"}),
+    ]
+
+
+# --- the page's own classes and ids -------------------------------------------------------
+# Content sits inside the site's pages, so it may not borrow their classes (a trainer could
+# fake a system alert with class="flash flash-error") or their ids (main, quiz, timer).
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('<div class="flash flash-error">Sesi Anda berakhir</div>', id="div"),
+        pytest.param('<span class="btn primary">Masuk</span>', id="span"),
+        pytest.param("Teks\n{: .flash .flash-error }", id="attr-list-paragraph"),
+        pytest.param('<a class="btn" href="https://example.org">Masuk</a>', id="link"),
+    ],
+)
+def test_content_cannot_use_the_sites_classes(text):
+    html = render(text).html
+
+    assert "class=" not in html
+    assert "flash" not in html and "btn" not in html
+
+
+def test_code_keeps_only_its_language_class():
+    html = render('<code class="language-python flash flash-error">x</code>').html
+
+    assert tags(html) == [("p", {}), ("code", {"class": "language-python"})]
+
+
+def test_code_without_a_language_class_has_no_class():
+    assert tags(render('<code class="flash">x</code>').html) == [("p", {}), ("code", {})]
+
+
+@pytest.mark.parametrize(
+    ("text", "tag", "expected"),
+    [
+        pytest.param("## Timer\n\nTeks.", "h2", "m-timer", id="toc-heading"),
+        pytest.param("## Bagian {#main}\n\nTeks.", "h2", "m-main", id="attr-list-heading"),
+        pytest.param('<a id="quiz" href="https://example.org">x</a>', "a", "m-quiz", id="raw-html"),
+        pytest.param("## m-x\n\nTeks.", "h2", "m-m-x", id="already-prefixed"),
+    ],
+)
+def test_ids_in_content_are_prefixed_so_they_cannot_collide_with_the_pages(text, tag, expected):
+    [found] = [attrs for name, attrs in tags(render(text).html) if name == tag]
+
+    assert found["id"] == expected
+
+
+def test_in_page_links_follow_the_prefixed_ids():
+    html = render("Lihat [rangkuman](#rangkuman) dan [situs](https://example.org/#a).\n\n## Rangkuman\n").html
+
+    assert 'href="#m-rangkuman"' in html
+    assert 'id="m-rangkuman"' in html
+    assert 'href="https://example.org/#a"' in html
+
+
+def test_every_table_of_contents_link_points_at_a_heading_of_the_module():
+    rendered = render("## Satu\n\nA\n\n### Dua {#kedua}\n\nB\n\n## Satu\n\nC\n")
+
+    links = [attrs["href"] for name, attrs in tags(rendered.toc_html) if name == "a"]
+    ids = {attrs["id"] for _name, attrs in tags(rendered.html) if "id" in attrs}
+    assert links == ["#m-satu", "#m-kedua", "#m-satu_1"]
+    assert {link[1:] for link in links} <= ids
+    assert "class=" not in rendered.toc_html

@@ -1,27 +1,23 @@
-from flask import Blueprint, Response, abort, redirect
-from flask_login import login_required
+from flask import Blueprint
+from flask_login import current_user, login_required
 
-from lms.core.web import cache_forever
-from lms.storage import LocalStorage, S3Storage, StorageError, storage
+from lms.accounts.access import can_preview_drafts
+from lms.catalog.services import media_of
+from lms.core.errors import NotFoundError
+from lms.storage import PREVIEW, PUBLIC, StorageError, storage
 
 bp = Blueprint("catalog", __name__)
-# Media may be SVG: never let one run script or load anything, even if opened directly.
-MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 
 @bp.get("/media/<path:key>")
 @login_required
 def media(key):
-    """Course media. Keys carry a content hash, so a file can be cached for a year."""
-    backend = storage()
-    if not key.startswith("kursus/"):
-        abort(404)
-    if isinstance(backend, S3Storage):
-        return redirect(backend.presigned_url(key))
+    """A picture of a course. Keys carry a content hash, so published media are cached for a
+    year; media of a draft are for those who may preview it, and kept in no shared cache."""
+    kursus = media_of(key)
+    if kursus is None or not (kursus.is_published or can_preview_drafts(current_user)):
+        raise NotFoundError()
     try:
-        data = backend.read(key) if isinstance(backend, LocalStorage) else abort(404)
+        return storage().send(key, PUBLIC if kursus.is_published else PREVIEW)
     except StorageError:
-        abort(404)
-    response = Response(data, mimetype=backend.guess_type(key))
-    response.headers["Content-Security-Policy"] = MEDIA_CSP
-    return cache_forever(response)
+        raise NotFoundError() from None

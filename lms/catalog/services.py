@@ -4,21 +4,46 @@ from __future__ import annotations
 
 import re
 
-from markupsafe import Markup
+from flask import url_for
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from lms.catalog.models import Kursus, Modul
-from lms.storage import storage
+from lms.extensions import db
 
 _MEDIA_SRC = re.compile(r'src="media/([^"/]+)"')
+_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
 
 
 def module_html(kursus: Kursus, modul: Modul) -> Markup:
-    """The module's sanitised HTML with its images pointed at the storage backend."""
+    """The module's sanitised HTML with its images pointed at the media route, whatever the
+    storage backend: the page stays the same bytes, and the route checks who may see them."""
     media = kursus.media or {}
 
     def resolve(match: re.Match) -> str:
         key = media.get(match.group(1))
-        return f'src="{storage().url(key)}"' if key else match.group(0)
+        return f'src="{url_for("catalog.media", key=key)}"' if key else match.group(0)
 
-    # body_html was sanitised when the course was imported; only src values change here.
-    return Markup(_MEDIA_SRC.sub(resolve, modul.body_html))  # noqa: S704
+    # body_html was sanitised when the course was imported; only src values change here,
+    # and wide tables get a scrolling box a keyboard can reach.
+    html = _MEDIA_SRC.sub(resolve, modul.body_html)
+    label = escape(_("Table"))
+    html = _TABLE.sub(
+        lambda m: (
+            f'<div class="scroll" role="region" tabindex="0" aria-label="{label}"><table>{m.group(1)}</table></div>'
+        ),
+        html,
+    )
+    return Markup(html)  # noqa: S704
+
+
+def media_of(key: str) -> Kursus | None:
+    """The course a media key belongs to (keys are ``kursus/<slug>/<hash>-<name>``)."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "kursus":
+        return None
+    kursus = db.session.scalar(select(Kursus).where(Kursus.slug == parts[1]))
+    if kursus is None or key not in (kursus.media or {}).values():
+        return None
+    return kursus

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -21,9 +23,14 @@ def _int(name: str, default: int) -> int:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # No built-in default: without SECRET_KEY the app makes a random one once and keeps it
+    # in instance/secret_key (see lms.create_app).
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'lms.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # A database that hangs must not hold every worker: connecting and each statement
+    # give up after these, and the page says the service is unavailable (503).
+    DATABASE_CONNECT_TIMEOUT = _int("DATABASE_CONNECT_TIMEOUT", 5)
+    DATABASE_STATEMENT_TIMEOUT_MS = _int("DATABASE_STATEMENT_TIMEOUT_MS", 15000)
     # Where imported course media and uploads go: "local" (a folder) or "s3".
     STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local")
     STORAGE_LOCAL_ROOT = os.environ.get("STORAGE_LOCAL_ROOT", str(BASE_DIR / "instance" / "storage"))
@@ -31,6 +38,8 @@ class Config:
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
     S3_REGION = os.environ.get("S3_REGION", "ap-southeast-3")
     S3_URL_EXPIRES = _int("S3_URL_EXPIRES", 3600)
+    # Evidence files are personal: their download links work for a minute only.
+    S3_PRIVATE_URL_EXPIRES = _int("S3_PRIVATE_URL_EXPIRES", 60)
     KURSUS_DIR = os.environ.get("KURSUS_DIR", str(BASE_DIR / "kursus"))
 
     BABEL_DEFAULT_LOCALE = "id"
@@ -42,14 +51,23 @@ class Config:
     JP_TARGET_PER_YEAR = _int("JP_TARGET_PER_YEAR", 20)
     # Largest evidence file (PDF, JPEG or PNG) attached to a development record.
     EVIDENCE_MAX_BYTES = _int("EVIDENCE_MAX_BYTES", 2 * 1024 * 1024)
-    # Public address used in certificate QR codes and links, e.g. https://lms.example.go.id
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # Public address used in certificate QR codes and links, e.g. https://lms.example.go.id.
+    # Never taken from the request's Host header; required in production.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (
+        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+    )
     # The issuing body printed on certificates.
     CERTIFICATE_ISSUER = os.environ.get("CERTIFICATE_ISSUER", "Badan Kepegawaian Daerah")
 
+    # Failed sign-ins allowed before each further try must wait (a delay that doubles up
+    # to LOGIN_MAX_DELAY_MINUTES, never a lock): per NIP from one address, per NIP from
+    # anywhere, and per address (generous: many learners share a carrier's address).
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
-    LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", 30)
+    LOGIN_MAX_FAILURES_PER_NIP = _int("LOGIN_MAX_FAILURES_PER_NIP", 20)
+    LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", 100)
     LOGIN_WINDOW_MINUTES = _int("LOGIN_WINDOW_MINUTES", 15)
+    LOGIN_DELAY_SECONDS = _int("LOGIN_DELAY_SECONDS", 30)
+    LOGIN_MAX_DELAY_MINUTES = _int("LOGIN_MAX_DELAY_MINUTES", 15)
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     # Seconds a quiz submission may arrive after its time limit (network delay).
     QUIZ_GRACE_SECONDS = _int("QUIZ_GRACE_SECONDS", 30)
@@ -59,10 +77,14 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     SESSION_COOKIE_NAME = "lms_session"
+    REMEMBER_COOKIE_NAME = "lms_remember"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    PERMANENT_SESSION_LIFETIME = _int("SESSION_LIFETIME_HOURS", 12) * 3600
+    # "Keep me signed in" lasts this long on a device; the server forgets the session then too.
+    REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_DAYS", 30))
+    # A sign-in without "keep me signed in" ends after this long, or when the browser closes.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=_int("SESSION_LIFETIME_HOURS", 12))
     WTF_CSRF_TIME_LIMIT = None  # a form read slowly offline must still submit
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # Behind nginx: how many proxies set X-Forwarded-For/-Proto (client IPs for rate limits).
@@ -88,11 +110,16 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 
-    @classmethod
-    def check(cls) -> None:
-        if not os.environ.get("SECRET_KEY"):
-            raise RuntimeError("SECRET_KEY must be set in production (see README, Configuration).")
+    @staticmethod
+    def check(config) -> None:
+        base = urlsplit(config.get("PUBLIC_BASE_URL") or "")
+        if base.scheme not in ("http", "https") or not base.netloc:
+            raise RuntimeError(
+                "PUBLIC_BASE_URL must be set in production to the address people use, e.g. "
+                "https://belajar.bkd.example.go.id (see README, Configuration)."
+            )
 
 
 CONFIGS = {

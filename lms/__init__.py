@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
+from pathlib import Path
 
 from flask import Flask
 
 from config import Config, ProductionConfig, config_from_env
 
 
-def create_app(config: type[Config] | None = None, **overrides) -> Flask:
+def create_app(config: type[Config] | None = None, *, instance_path: str | None = None, **overrides) -> Flask:
     config = config or config_from_env()
-    if config is ProductionConfig:
-        ProductionConfig.check()
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(config)
-    if config is ProductionConfig:
-        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
     app.config.update(overrides)
+    if config is ProductionConfig:
+        ProductionConfig.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(
+            Path(app.instance_path), production=config is ProductionConfig
+        )
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(app.config)
     if app.config["TRUST_PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -31,6 +36,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from lms.core import i18n, web
+    from lms.core.db import init_transactions
     from lms.core.errors import register_error_handlers
     from lms.extensions import babel, csrf, db, login_manager, migrate
     from lms.storage import init_storage
@@ -38,7 +44,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=i18n.select_locale)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     init_storage(app)
 
     from lms.accounts.services import load_user
@@ -50,15 +56,58 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     login_manager.session_protection = "basic"
 
     _register_models()
+    # Before the routes are added: every <int:...> in them must fit an SQL integer.
+    app.url_map.converters["int"] = web.BoundedInt
     _register_blueprints(app)
     _register_template_helpers(app)
     register_error_handlers(app)
     web.init_web(app)
+    init_transactions(app)  # registered last, so it runs first: headers see its final answer
 
     from lms import cli
 
     cli.init_app(app)
     return app
+
+
+def _instance_secret(instance: Path, *, production: bool) -> str:
+    """A random key made once and kept in instance/secret_key, so nothing is ever signed
+    with a published default. Several workers may start at once: the first to link its
+    file wins and everyone reads that one."""
+    path = instance / "secret_key"
+    if not path.exists():
+        draft = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    if production:
+        logging.getLogger(__name__).warning(
+            "SECRET_KEY is not set: using %s. Every host behind one address needs the same key.", path
+        )
+    return path.read_text().strip()
+
+
+def _engine_options(config) -> dict:
+    """Timeouts, so a database that does not answer gives a 503 instead of hung workers."""
+    options: dict = {"pool_pre_ping": True, **config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql"):
+        options.setdefault("pool_timeout", config["DATABASE_CONNECT_TIMEOUT"] * 2)
+        options.setdefault(
+            "connect_args",
+            {
+                "connect_timeout": config["DATABASE_CONNECT_TIMEOUT"],
+                "options": f"-c statement_timeout={config['DATABASE_STATEMENT_TIMEOUT_MS']}",
+            },
+        )
+    elif url.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": config["DATABASE_CONNECT_TIMEOUT"]})
+    return options
 
 
 def _register_models() -> None:
@@ -96,11 +145,15 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 
+    from lms.core.i18n import format_clock, format_moment
+
     app.jinja_env.globals.update(
         format_date=format_date,
         format_datetime=format_datetime,
         format_time=format_time,
         format_decimal=format_decimal,
+        format_clock=format_clock,
+        format_moment=format_moment,
     )
 
     @app.context_processor

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
+import unicodedata
+from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, request, url_for
+from flask import Flask, abort, request, url_for
+from werkzeug.routing import IntegerConverter
+from werkzeug.urls import iri_to_uri
 
 CSP = (
     "default-src 'self'; img-src 'self' data: {img}; style-src 'self'; script-src 'self'; "
@@ -75,11 +81,14 @@ def init_web(app: Flask) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint == "static" and request.args.get("v"):
             cache_forever(response)
-        elif "Cache-Control" not in headers and response.mimetype == "text/html":
-            # Pages are personal: never in a shared cache.
+        elif "Cache-Control" not in headers and response.mimetype in ("text/html", "application/json"):
+            # Pages carry personal data (names, scores, NIPs): kept in no cache, the
+            # browser's included, so a shared office PC shows nothing after sign-out.
             response.cache_control.private = True
-            response.cache_control.no_cache = True
+            response.cache_control.no_store = True
         return compress(response, app.config["GZIP_MIN_BYTES"])
+
+    app.before_request(reject_control_characters)
 
 
 def compress(response, min_bytes: int):
@@ -105,8 +114,84 @@ def compress(response, min_bytes: int):
     return response
 
 
+# --- input at the edge ------------------------------------------------------------------
+
+# No URL of this site holds control characters; form text may hold tabs and line breaks.
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+INT_MAX = 2**31 - 1  # the largest value of an SQL integer column
+_DIGITS = re.compile(r"[0-9]{1,9}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2100, 12, 31)
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:id>`` that only matches what fits an SQL integer: a longer number is a 404,
+    not a database overflow."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=INT_MAX, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def _json_strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _json_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item)
+
+
+def reject_control_characters():
+    """Junk such as NUL bytes never reaches a service or the database (PostgreSQL refuses
+    NUL in text): a path holding one names no page (404), a field holding one is a 400."""
+    if _URL_CONTROL.search(request.path):
+        abort(404)
+    if any(_URL_CONTROL.search(k) or _URL_CONTROL.search(v) for k, v in request.args.items(multi=True)):
+        abort(400)
+    if request.method in ("GET", "HEAD"):
+        return
+    values = [text for key, items in request.form.lists() for text in (key, *items)]
+    values += [f.filename or "" for f in request.files.values()]
+    if request.is_json:
+        values += list(_json_strings(request.get_json(silent=True)))
+    if any(_TEXT_CONTROL.search(v) for v in values):
+        abort(400)
+
+
+def int_arg(raw: str | None) -> int | None:
+    """A whole number typed into a URL or form (ASCII digits only, fits a column), or None."""
+    return int(raw) if raw and _DIGITS.fullmatch(raw) else None
+
+
+def date_arg(raw: str | None) -> date | None:
+    """A YYYY-MM-DD date within a sane range, or None."""
+    if not raw or not _ISO_DATE.fullmatch(raw):
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return value if DATE_MIN <= value <= DATE_MAX else None
+
+
+def _unsafe_char(ch: str) -> bool:
+    # Controls, invisible format characters and every kind of space: browsers drop or
+    # rewrite some of them, which can turn "/<tab>/evil.example" into "//evil.example".
+    return ch == "\\" or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp")
+
+
 def safe_next(target: str | None, fallback: str) -> str:
-    """A redirect target from a form or query string, kept only if it stays on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return fallback
+    """A redirect target from a form or query string, kept only if it is a path on this
+    site; every redirect to a target the user could have supplied goes through here."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if any(_unsafe_char(ch) for ch in target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return iri_to_uri(target)

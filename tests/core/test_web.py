@@ -85,7 +85,7 @@ def test_pages_are_compressed_when_the_browser_accepts_gzip(client, auth, users,
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response.headers["Vary"]
     assert "Teks pembuka" in gzip.decompress(response.data).decode()
-    assert {"private", "no-cache"} <= {part.strip() for part in response.headers["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= {part.strip() for part in response.headers["Cache-Control"].split(",")}
 
 
 def test_static_files_are_fingerprinted_and_cached_for_a_year(client):
@@ -129,21 +129,66 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for(tmp_path):
     assert response.get_data(as_text=True) == "10.1.2.3"
 
 
-def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
+def test_without_a_secret_key_a_random_one_is_made_once_and_kept(monkeypatch, tmp_path):
+    from config import DevelopmentConfig
+    from lms import create_app
+
+    monkeypatch.setattr(DevelopmentConfig, "SECRET_KEY", None)
+    first = create_app(DevelopmentConfig, instance_path=str(tmp_path), SQLALCHEMY_DATABASE_URI="sqlite://")
+    again = create_app(DevelopmentConfig, instance_path=str(tmp_path), SQLALCHEMY_DATABASE_URI="sqlite://")
+    key = first.config["SECRET_KEY"]
+    assert len(key) == 64 and key == again.config["SECRET_KEY"]
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    assert (
+        create_app(DevelopmentConfig, instance_path=str(other), SQLALCHEMY_DATABASE_URI="sqlite://").config[
+            "SECRET_KEY"
+        ]
+        != key
+    )
+
+
+def test_there_is_no_built_in_secret_key():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    shown = subprocess.run(
+        [sys.executable, "-c", "import config; print(config.Config.SECRET_KEY)"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.strip() == "None"
+
+
+@pytest.mark.parametrize("base", ["", "belajar.example.go.id", "ftp://x", "https://"])
+def test_production_refuses_to_start_without_its_public_address(monkeypatch, tmp_path, base):
     from config import ProductionConfig
     from lms import create_app
 
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app(ProductionConfig)
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        create_app(ProductionConfig, instance_path=str(tmp_path), PUBLIC_BASE_URL=base)
 
 
 def test_production_cookies_are_secure(monkeypatch, tmp_path):
     from config import ProductionConfig
     from lms import create_app
 
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
-    app = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI="sqlite://", STORAGE_LOCAL_ROOT=str(tmp_path))
+    app = create_app(
+        ProductionConfig,
+        instance_path=str(tmp_path),
+        SECRET_KEY="x" * 32,
+        PUBLIC_BASE_URL="https://belajar.example.go.id",
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        STORAGE_LOCAL_ROOT=str(tmp_path),
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
     assert "max-age=31536000" in app.test_client().get("/healthz").headers["Strict-Transport-Security"]
 

@@ -5,7 +5,7 @@ from functools import wraps
 from flask import g
 from flask_login import current_user
 
-from lms.core.errors import Forbidden
+from lms.core.errors import ForbiddenError
 from lms.org.services import is_supervisor
 
 
@@ -20,7 +20,7 @@ def admin_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not (current_user.is_authenticated and current_user.is_admin):
-            raise Forbidden()
+            raise ForbiddenError()
         return view(*args, **kwargs)
 
     return wrapped

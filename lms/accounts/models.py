@@ -22,36 +22,61 @@ class User(UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_pengajar: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
-    # Changing it logs out every session of this user (password change, deactivation).
-    session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     pegawai: Mapped[Pegawai] = relationship(lazy="joined")
+
+    # The token of the session this request runs in (set when it is loaded or started):
+    # it is what Flask-Login keeps in the cookie, so ending the session ends the cookie.
+    session_token = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active and self.pegawai.aktif
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        if not self.session_token:
+            raise RuntimeError("a user signs in through lms.accounts.services.start_session")
+        return self.session_token
 
     @property
     def nama(self) -> str:
         return self.pegawai.nama
 
+    @property
+    def timezone(self) -> str | None:
+        """The zone times are shown in: the one of the employee's unit, if it has one."""
+        return self.pegawai.unit.zona if self.pegawai.unit else None
 
-class LoginFailure(db.Model):
-    """A failed login, kept for the rate-limit window. In the database rather than in
-    memory, so the limit holds across processes and hosts."""
 
-    __tablename__ = "login_failure"
-    __table_args__ = (
-        Index("ix_login_failure_nip_at", "nip", "at"),
-        Index("ix_login_failure_ip_at", "ip", "at"),
-    )
+class UserSession(db.Model):
+    """A signed-in device. The cookie holds a random token; the database only its hash, so
+    signing out (or out everywhere, or a password change) ends the session for good, and
+    a cookie copied before that opens nothing afterwards."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("ix_user_session_user_expires", "user_id", "expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nip: Mapped[str] = mapped_column(String(40))
-    ip: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins counted per key (a NIP from an address, a NIP, an address), with
+    the moment the next try is allowed. One row per key, updated under a row lock, so the
+    count holds when many requests arrive at once."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]

@@ -1,12 +1,12 @@
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.accounts import services
-from lms.accounts.forms import LoginForm
+from lms.accounts.forms import LoginForm, PasswordForm
 from lms.core.errors import DomainError
+from lms.core.forms import put_error
 from lms.core.web import safe_next
-from lms.extensions import db
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -15,38 +15,85 @@ def _safe_next(target: str | None) -> str:
     return safe_next(target, url_for("progress.home"))
 
 
+def _fresh_session() -> None:
+    """A clean cookie session on sign-in and sign-out (no fixation); the language stays."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 @bp.route("/masuk", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm(next=request.args.get("next", ""))
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.nip.data, form.password.data, request.remote_addr or "")
         except DomainError as exc:
-            db.session.commit()  # the failed attempt counts toward the limit
-            form.password.errors.append(exc.message)
+            put_error(form, exc, "password")
             status = exc.status
+            if isinstance(exc, services.LoginThrottled):
+                headers["Retry-After"] = str(exc.retry_after)
         else:
-            db.session.commit()
-            lang = session.get("lang")
-            session.clear()  # a fresh session on login: no fixation
-            if lang:
-                session["lang"] = lang
-            login_user(user, remember=form.remember.data)
+            services.start_session(
+                user,
+                remember=form.remember.data,
+                user_agent=request.user_agent.string,
+                ip=request.remote_addr or "",
+            )
+            _fresh_session()
+            session.permanent = False  # without "keep me signed in": gone when the browser closes
+            login_user(
+                user, remember=form.remember.data, duration=current_app.config["REMEMBER_COOKIE_DURATION"]
+            )
             return redirect(_safe_next(form.next.data))
     elif request.method == "POST":
         status = 400
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form), status, headers
 
 
 @bp.post("/keluar")
 def logout():
-    lang = session.get("lang")
+    if current_user.is_authenticated:
+        services.end_session(current_user.session_token)
     logout_user()
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _fresh_session()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/akun", methods=["GET", "POST"])
+@login_required
+def account():
+    """The signed-in person's account: change the password, see and end sessions."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.password.data, form.confirm_password.data
+            )
+        except DomainError as exc:
+            put_error(form, exc, "password")
+        else:
+            flash(
+                _("Your password is changed. You stay signed in here; other devices are signed out."),
+                "success",
+            )
+            return redirect(url_for(".account"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "accounts/account.html", form=form, sessions=services.sessions_of(current_user)
+    ), status
+
+
+@bp.post("/akun/keluar-semua")
+@login_required
+def logout_everywhere():
+    services.end_sessions(current_user)
+    logout_user()
+    _fresh_session()
+    flash(_("You are signed out on every device."), "info")
     return redirect(url_for("accounts.login"))

@@ -304,8 +304,33 @@ text = "Singkatan jam pelajaran?"
 answers = ["JP", "J.P."]
 """
 
+# Answers to QUIZ_TOML with options named by where they are written: "a" is the first
+# option in the file. Stored option ids are random; `real_answers` turns these into them.
 CORRECT_ANSWERS = {"q1": "a", "q2": ["a", "b"], "q3": "true", "q4": "jp"}
 WRONG_ANSWERS = {"q1": "b", "q2": ["a"], "q3": "false", "q4": "jam"}
+
+
+def real_answers(attempt_id: str, answers: dict) -> dict:
+    """``answers`` written with letters for the options' places in the file, as the option
+    ids of the attempt's quiz version."""
+    from lms.quizzes.models import Attempt
+
+    attempt = db.session.get(Attempt, attempt_id)
+    questions = {q["id"]: q for q in attempt.version.questions}
+
+    def one(qid, value):
+        options = [o["id"] for o in questions[qid].get("options", [])] if qid in questions else []
+        places = dict(zip("abcdefgh", options, strict=False))
+        if isinstance(value, list):
+            return [places.get(v, v) for v in value]
+        return places.get(value, value) if options else value
+
+    return {qid: one(qid, value) for qid, value in answers.items()}
+
+
+def answer_form(attempt_id: str, answers: dict, **extra) -> dict:
+    """The quiz form as a browser sends it, for answers written as in CORRECT_ANSWERS."""
+    return {**{f"q-{qid}": value for qid, value in real_answers(attempt_id, answers).items()}, **extra}
 
 
 def write_course(
@@ -316,7 +341,7 @@ def write_course(
     quiz: bool = True,
     max_attempts: int = 2,
     time_limit: int = 0,
-    feedback: str = "after_submit",
+    feedback: str = "keys",
     jp: int = 3,
 ) -> Path:
     folder = root / slug

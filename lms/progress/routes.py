@@ -1,6 +1,13 @@
-"""The learner's pages: home, catalogue, course, module, quiz, result."""
+"""The learner's pages: home, catalogue, course, module, quiz, result.
+
+Reading a page never writes; the request's one commit happens at the edge
+(lms.core.db). An attempt whose time ran out is graded by the next write that
+touches it (starting, submitting, finishing the last module).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,13 +17,23 @@ from sqlalchemy import select
 from lms.accounts.access import can_preview_drafts
 from lms.catalog.models import Modul
 from lms.catalog.services import module_html
-from lms.core.errors import DomainError, NotFound
+from lms.core.errors import DomainError, NotFoundError
+from lms.core.forms import flash_error
 from lms.core.time import local_today
 from lms.extensions import db
 from lms.progress import services
 from lms.quizzes import services as quizzes
 
 bp = Blueprint("progress", __name__, template_folder="templates")
+
+# Boxes that packages to the right add to the home page (the supervisor's team, …):
+# each is called with the user and returns (template, context) or None.
+HOME_PANELS: list[Callable] = []
+
+
+def register_home_panel(panel: Callable) -> None:
+    if panel not in HOME_PANELS:
+        HOME_PANELS.append(panel)
 
 
 @bp.before_request
@@ -37,10 +54,13 @@ def _course(slug: str):
 def home():
     courses = services.my_courses(_me())
     year = local_today().year
+    panels = [p for p in (panel(current_user) for panel in HOME_PANELS) if p]
     return render_template(
         "progress/home.html",
         active=[c for c in courses if not c.completion],
         done=[c for c in courses if c.completion],
+        running=quizzes.open_attempts_of(_me()),
+        panels=panels,
         jp=services.jp_in_year(_me(), year),
         jp_target=services.jp_target(),
         year=year,
@@ -49,8 +69,10 @@ def home():
 
 @bp.get("/katalog")
 def catalogue():
+    search = request.args.get("q", "").strip()[:80]
     mine = {c.kursus.id: c for c in services.my_courses(_me())}
-    return render_template("progress/catalogue.html", courses=services.published_courses(), mine=mine)
+    courses = services.published_courses(search, drafts=can_preview_drafts(current_user))
+    return render_template("progress/catalogue.html", courses=courses, mine=mine, q=search)
 
 
 @bp.get("/kursus/<slug>")
@@ -58,14 +80,14 @@ def course(slug):
     kursus = _course(slug)
     me = _me()
     kuis = quizzes.quiz_for_course(kursus.id)
-    quiz = quizzes.status_of(me, kuis) if kuis else None
-    db.session.commit()  # status_of may have closed an attempt whose time ran out
+    done = services.done_module_ids(me, kursus.id)
     return render_template(
         "progress/course.html",
         kursus=kursus,
         enrolment=services.enrolment_for(me, kursus.id),
-        done=services.done_module_ids(me, kursus.id),
-        quiz=quiz,
+        done=done,
+        next_module=next((m for m in kursus.moduls if m.id not in done), None),
+        quiz=quizzes.status_of(me, kuis) if kuis else None,
         completion=services.completion_for(me, kursus.id),
         jp_minutes=current_app.config["JP_MINUTES"],
     )
@@ -75,7 +97,6 @@ def course(slug):
 def enrol(slug):
     kursus = _course(slug)
     services.enrol(_me(), kursus)
-    db.session.commit()
     flash(_("You are enrolled. Start with the first module."), "success")
     return redirect(url_for(".course", slug=slug))
 
@@ -91,7 +112,7 @@ def _enrolled_course(slug: str):
 def _modul(kursus, modul_slug: str) -> Modul:
     modul = db.session.scalar(select(Modul).where(Modul.kursus_id == kursus.id, Modul.slug == modul_slug))
     if modul is None:
-        raise NotFound()
+        raise NotFoundError()
     return modul
 
 
@@ -122,7 +143,6 @@ def complete_module(slug, modul_slug):
         return redirect_to
     modul = _modul(kursus, modul_slug)
     services.complete_module(_me(), modul)
-    db.session.commit()
     moduls = kursus.moduls
     index = moduls.index(modul)
     if index + 1 < len(moduls):
@@ -133,16 +153,19 @@ def complete_module(slug, modul_slug):
     return redirect(url_for(".course", slug=slug))
 
 
+def _quiz_of(kursus):
+    kuis = quizzes.quiz_for_course(kursus.id)
+    if kuis is None:
+        raise NotFoundError()
+    return kuis
+
+
 @bp.get("/kursus/<slug>/kuis")
 def quiz(slug):
     kursus, redirect_to = _enrolled_course(slug)
     if redirect_to:
         return redirect_to
-    kuis = quizzes.quiz_for_course(kursus.id)
-    if kuis is None:
-        raise NotFound()
-    state = quizzes.status_of(_me(), kuis)
-    db.session.commit()  # an attempt whose time ran out was just closed
+    state = quizzes.status_of(_me(), _quiz_of(kursus))
     return render_template("progress/quiz.html", kursus=kursus, state=state)
 
 
@@ -151,36 +174,34 @@ def start_quiz(slug):
     kursus, redirect_to = _enrolled_course(slug)
     if redirect_to:
         return redirect_to
-    kuis = quizzes.quiz_for_course(kursus.id)
-    if kuis is None:
-        raise NotFound()
     try:
-        attempt = quizzes.start_attempt(_me(), kuis)
+        attempt = quizzes.start_attempt(_me(), _quiz_of(kursus))
     except DomainError as exc:
-        db.session.commit()
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for(".quiz", slug=slug))
-    db.session.commit()
     return redirect(url_for(".attempt", attempt_id=attempt.id))
+
+
+def _attempt_page(attempt, answers, *, unanswered: int = 0, status: int = 200):
+    return render_template(
+        "progress/attempt.html",
+        attempt=attempt,
+        seconds_left=quizzes.seconds_left(attempt),
+        expired=quizzes.is_expired(attempt),
+        kursus=attempt.kuis.kursus,
+        version=attempt.version,
+        items=quizzes.laid_out(attempt),
+        answers=answers,
+        unanswered=unanswered,
+    ), status
 
 
 @bp.get("/percobaan/<attempt_id>")
 def attempt(attempt_id):
     attempt = quizzes.get_own_attempt(attempt_id, _me())
-    if quizzes.close_if_expired(attempt):
-        db.session.commit()
-        flash(_("The time limit had passed: the answers saved before it ran out were graded."), "warning")
     if not attempt.is_open:
         return redirect(url_for(".result", attempt_id=attempt.id))
-    return render_template(
-        "progress/attempt.html",
-        attempt=attempt,
-        seconds_left=quizzes.seconds_left(attempt),
-        kursus=attempt.kuis.kursus,
-        version=attempt.version,
-        items=quizzes.laid_out(attempt),
-        answers=attempt.answers,
-    )
+    return _attempt_page(attempt, attempt.answers)
 
 
 @bp.post("/percobaan/<attempt_id>/jawaban")
@@ -194,8 +215,18 @@ def autosave(attempt_id):
         quizzes.save_answer(attempt, payload["question"], payload.get("answer"))
     except DomainError as exc:
         return jsonify(error=exc.message), exc.status
-    db.session.commit()
-    return jsonify(saved=True, answered=len(attempt.answers))
+    return jsonify(saved=True, question=payload["question"], answered=len(attempt.answers))
+
+
+def _save_for_later(attempt, answers):
+    try:
+        for question in attempt.version.questions:
+            quizzes.save_answer(attempt, question["id"], answers.get(question["id"]))
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(_("Your answers are saved. You can come back and submit later."), "success")
+    return redirect(url_for(".attempt", attempt_id=attempt.id))
 
 
 @bp.post("/percobaan/<attempt_id>")
@@ -205,18 +236,16 @@ def submit(attempt_id):
         flash(_("This attempt was already submitted; it counts once."), "info")
         return redirect(url_for(".result", attempt_id=attempt.id))
     answers = quizzes.answers_from_form(attempt, request.form.to_dict(flat=False))
-    if request.form.get("action") == "save":
-        try:
-            for question in attempt.version.questions:
-                quizzes.save_answer(attempt, question["id"], answers.get(question["id"]))
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(_("Your answers are saved. You can come back and submit later."), "success")
-        db.session.commit()
-        return redirect(url_for(".attempt", attempt_id=attempt.id))
+    action = request.form.get("action")
+    if action == "save" and not quizzes.is_expired(attempt):
+        return _save_for_later(attempt, answers)
+    missing = quizzes.unanswered(attempt, answers)
+    if missing and not request.form.get("confirmed") and not quizzes.is_expired(attempt):
+        # Asked without JavaScript too: the page comes back with the answers kept and saved.
+        for question in attempt.version.questions:
+            quizzes.save_answer(attempt, question["id"], answers.get(question["id"]))
+        return _attempt_page(attempt, answers, unanswered=missing)
     outcome = quizzes.submit_attempt(attempt, answers)
-    db.session.commit()
     if outcome.already_submitted:
         flash(_("This attempt was already submitted; it counts once."), "info")
     elif outcome.late:
@@ -230,7 +259,6 @@ def result(attempt_id):
     if attempt.is_open:
         return redirect(url_for(".attempt", attempt_id=attempt.id))
     state = quizzes.status_of(_me(), attempt.kuis)
-    db.session.commit()  # status_of may have closed another attempt whose time ran out
     kursus = attempt.kuis.kursus
     return render_template(
         "progress/result.html",
@@ -238,7 +266,6 @@ def result(attempt_id):
         kursus=kursus,
         state=state,
         items=quizzes.review(attempt),
-        show_feedback=quizzes.feedback_visible(attempt),
-        reveal=quizzes.reveal_answers(attempt, state.left),
+        feedback=quizzes.feedback_for(attempt, state),
         completion=services.completion_for(_me(), kursus.id),
     )

@@ -7,13 +7,13 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from lms import signals
 from lms.catalog.models import Kursus, Modul
-from lms.core.errors import DomainError, NotFound
-from lms.core.time import local_today, utc_to_local_date, utcnow, year_bounds_utc
+from lms.core.errors import DomainError, NotFoundError
+from lms.core.time import Period, local_today, utc_to_local_date, utcnow
 from lms.extensions import db
 from lms.progress.models import CourseCompletion, Enrolment, ModuleCompletion, Pengembangan
 from lms.quizzes import services as quizzes
@@ -24,12 +24,24 @@ def visible_course(slug: str, *, preview: bool = False) -> Kursus:
     """A course a learner may see: published, or any status for those who may preview."""
     kursus = db.session.scalar(select(Kursus).where(Kursus.slug == slug))
     if kursus is None or (kursus.status != "published" and not preview):
-        raise NotFound(_("This course does not exist or is not published."))
+        raise NotFoundError(_("This course does not exist or is not published."))
     return kursus
 
 
-def published_courses() -> list[Kursus]:
-    return list(db.session.scalars(select(Kursus).where(Kursus.status == "published").order_by(Kursus.title)))
+def published_courses(search: str = "", *, drafts: bool = False) -> list[Kursus]:
+    """The catalogue, optionally narrowed to courses whose title or summary holds ``search``;
+    with ``drafts`` (trainers and admins), the courses not yet published too."""
+    statuses = ("published", "draft") if drafts else ("published",)
+    query = select(Kursus).where(Kursus.status.in_(statuses)).order_by(Kursus.status.desc(), Kursus.title)
+    words = search.split()[:8]
+    for word in words:
+        query = query.where(
+            or_(
+                func.lower(Kursus.title).contains(word.lower(), autoescape=True),
+                func.lower(Kursus.summary).contains(word.lower(), autoescape=True),
+            )
+        )
+    return list(db.session.scalars(query))
 
 
 def enrolment_for(pegawai_id: int, kursus_id: int) -> Enrolment | None:
@@ -173,6 +185,10 @@ def check_course_completion(pegawai_id: int, kursus: Kursus) -> CourseCompletion
     kuis = quizzes.quiz_for_course(kursus.id)
     score = None
     if kuis is not None:
+        # An attempt whose time ran out is graded now; if it passed, grading it has just
+        # recorded the completion (through quiz_submitted).
+        if quizzes.close_expired(pegawai_id, kuis) and (existing := completion_for(pegawai_id, kursus.id)):
+            return existing
         state = quizzes.status_of(pegawai_id, kuis)
         if not state.passed:
             return None
@@ -201,31 +217,38 @@ def _on_quiz_submitted(sender, attempt: Attempt, kursus_id: int, **extra):
         check_course_completion(attempt.pegawai_id, kursus)
 
 
+def jp_rows(period: Period, people=None):
+    """The JP rule, the one place it is written: a row (pegawai_id, jp) for every course
+    completed in the period (by completion time in the agency's zone) and every verified
+    development record that ended in it. Each counts once by construction: one completion
+    per course, one row per record. ``people`` (ids, or a SELECT of ids) narrows it.
+    Home, profile, team view and monitoring all sum these rows."""
+    lo, hi = period.utc_bounds()
+    courses = select(CourseCompletion.pegawai_id.label("pegawai_id"), CourseCompletion.jp.label("jp")).where(
+        CourseCompletion.completed_at >= lo, CourseCompletion.completed_at < hi
+    )
+    other = select(Pengembangan.pegawai_id, Pengembangan.jp).where(
+        Pengembangan.status == "verified",
+        Pengembangan.tanggal_selesai >= period.start,
+        Pengembangan.tanggal_selesai < period.end,
+    )
+    if people is not None:
+        courses = courses.where(CourseCompletion.pegawai_id.in_(people))
+        other = other.where(Pengembangan.pegawai_id.in_(people))
+    return courses.union_all(other).subquery("jp_rows")
+
+
+def jp_by_person(period: Period, people=None):
+    """JP per person in the period: a subquery (pegawai_id, jp) to join in reports."""
+    rows = jp_rows(period, people)
+    return (
+        select(rows.c.pegawai_id, func.sum(rows.c.jp).label("jp")).group_by(rows.c.pegawai_id).subquery("jp")
+    )
+
+
 def jp_in_year(pegawai_id: int, year: int) -> int:
-    """The JP ledger: completed courses (by completion time in the agency's zone) plus
-    verified development records (by their end date). Each counts once by construction:
-    one completion per course, one row per record."""
-    start, end = year_bounds_utc(year)
-    courses = (
-        select(func.coalesce(func.sum(CourseCompletion.jp), 0))
-        .where(
-            CourseCompletion.pegawai_id == pegawai_id,
-            CourseCompletion.completed_at >= start,
-            CourseCompletion.completed_at < end,
-        )
-        .scalar_subquery()
-    )
-    other = (
-        select(func.coalesce(func.sum(Pengembangan.jp), 0))
-        .where(
-            Pengembangan.pegawai_id == pegawai_id,
-            Pengembangan.status == "verified",
-            Pengembangan.tanggal_selesai >= date(year, 1, 1),
-            Pengembangan.tanggal_selesai <= date(year, 12, 31),
-        )
-        .scalar_subquery()
-    )
-    return int(db.session.scalar(select(courses + other)))
+    rows = jp_rows(Period.year(year), [pegawai_id])
+    return int(db.session.scalar(select(func.coalesce(func.sum(rows.c.jp), 0))))
 
 
 @dataclass(frozen=True)
@@ -289,6 +312,7 @@ class CourseProgress:
     modules_total: int
     quiz_passed: bool | None  # None: the course has no quiz
     completion: CourseCompletion | None
+    next_module: str | None = None  # slug of the first module not yet read
 
     @property
     def steps_total(self) -> int:
@@ -323,6 +347,7 @@ def my_courses(pegawai_id: int) -> list[CourseProgress]:
     ids = set(enrolments) | set(completions)
     if not ids:
         return []
+    read = exists().where(ModuleCompletion.modul_id == Modul.id, ModuleCompletion.pegawai_id == pegawai_id)
     rows = db.session.execute(
         select(
             Kursus,
@@ -330,6 +355,11 @@ def my_courses(pegawai_id: int) -> list[CourseProgress]:
             select(func.count(ModuleCompletion.id))
             .join(Modul, Modul.id == ModuleCompletion.modul_id)
             .where(Modul.kursus_id == Kursus.id, ModuleCompletion.pegawai_id == pegawai_id)
+            .scalar_subquery(),
+            select(Modul.slug)
+            .where(Modul.kursus_id == Kursus.id, ~read)
+            .order_by(Modul.position)
+            .limit(1)
             .scalar_subquery(),
         ).where(Kursus.id.in_(ids))
     ).all()
@@ -348,8 +378,9 @@ def my_courses(pegawai_id: int) -> list[CourseProgress]:
             modules_total=total,
             quiz_passed=passed.get(kursus.id) if kursus.id in passed else None,
             completion=completions.get(kursus.id),
+            next_module=next_slug,
         )
-        for kursus, total, done in rows
+        for kursus, total, done, next_slug in rows
     ]
     far = date.max
     return sorted(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import string
+import re
+import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from lms.catalog.importer import TomlSource, check_int, check_text, check_unknow
 from lms.catalog.models import Kursus
 from lms.core.markdown import render_inline
 from lms.extensions import db
-from lms.quizzes.models import FEEDBACK_MODES, QUESTION_TYPES, Kuis, KuisVersion
+from lms.quizzes.models import FEEDBACK_MODES, LEGACY_FEEDBACK, QUESTION_TYPES, Kuis, KuisVersion
 
 QUIZ_KEYS = {
     "title",
@@ -28,6 +29,13 @@ QUIZ_KEYS = {
 QUESTION_KEYS = {"id", "type", "text", "points", "feedback", "options", "answer", "answers"}
 OPTION_KEYS = {"text", "correct", "feedback"}
 MAX_OPTIONS = 8
+# A question id becomes a form field name and an HTML id on the quiz page.
+QUESTION_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,40}")
+ID_RULE = "1 to 40 letters, digits, '-' or '_'"
+ANSWERS_FIRST = (
+    "the first option is correct in every choice question and shuffle_options is off: "
+    "a learner who always picks the first option gets them all right"
+)
 
 
 def _check_bool(source: TomlSource, data: dict, key: str, line: int, default: bool) -> bool:
@@ -63,7 +71,6 @@ def _check_options(source, question, qid, kind, start, end) -> list[dict[str, An
         if text is not None:
             checked.append(
                 {
-                    "id": string.ascii_lowercase[index],
                     "text": text,
                     "html": render_inline(text),
                     "correct": correct is True,
@@ -87,10 +94,11 @@ def _check_question(source: TomlSource, question: Any, start: int, end: int, see
         return None
     check_unknown_keys(source, question, QUESTION_KEYS, line=start, where="[[questions]]")
     qid = question.get("id")
-    if not isinstance(qid, str) or not qid.strip() or len(qid) > 40:
-        source.error(
-            source.line_of("id", start, end), "every question needs an 'id' (text, at most 40 characters)"
-        )
+    if not isinstance(qid, str) or not qid:
+        source.error(source.line_of("id", start, end), f"every question needs an 'id' of {ID_RULE}")
+        return None
+    if not QUESTION_ID_RE.fullmatch(qid):
+        source.error(source.line_of("id", start, end), f"question id {qid!r} must be {ID_RULE}")
         return None
     if qid in seen:
         source.error(source.line_of("id", start, end), f"question id '{qid}' is used twice")
@@ -145,6 +153,55 @@ def _check_question(source: TomlSource, question: Any, start: int, end: int, see
     return spec
 
 
+def _warn_if_answers_come_first(source: TomlSource, spec: dict[str, Any]) -> None:
+    """Unshuffled options are shown in file order, so a pattern there is one a learner can
+    follow. One choice question is no pattern."""
+    choices = [q["options"] for q in spec["questions"] if q["type"] in ("single", "multiple")]
+    if spec["shuffle_options"] or len(choices) < 2:
+        return
+    if all(options and options[0]["correct"] for options in choices):
+        source.warn(source.line_of("shuffle_options"), ANSWERS_FIRST)
+
+
+def _check_feedback(source: TomlSource, mode: Any) -> str:
+    if mode in FEEDBACK_MODES:
+        return mode
+    if mode in LEGACY_FEEDBACK:
+        source.warn(
+            source.line_of("feedback"),
+            f'feedback = "{mode}" is an earlier name; it is read as "{LEGACY_FEEDBACK[mode]}" '
+            f"(score: the score only; correctness: also which questions were right; "
+            f"keys: also the answer keys once no attempt can be started)",
+        )
+        return LEGACY_FEEDBACK[mode]
+    source.error(source.line_of("feedback"), f"'feedback' must be one of {', '.join(FEEDBACK_MODES)}")
+    return "keys"
+
+
+def new_option_id(taken: set[str]) -> str:
+    """An option id that says nothing about where the option was written or shown."""
+    while (candidate := secrets.token_hex(4)) in taken:
+        pass
+    return candidate
+
+
+def with_option_ids(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questions with a fresh random id on every option: each quiz version gets its
+    own, so neither the file's order nor an earlier version tells which is correct."""
+    result = []
+    for question in questions:
+        question = dict(question)
+        if "options" in question:
+            taken: set[str] = set()
+            options = []
+            for option in question["options"]:
+                taken.add(option_id := new_option_id(taken))
+                options.append({**option, "id": option_id})
+            question["options"] = options
+        result.append(question)
+    return result
+
+
 class KuisPart:
     filename = "kuis.toml"
     required = False
@@ -163,10 +220,8 @@ class KuisPart:
             or 0,
             "shuffle_questions": _check_bool(source, data, "shuffle_questions", 1, False),
             "shuffle_options": _check_bool(source, data, "shuffle_options", 1, False),
-            "feedback": data.get("feedback", "after_submit"),
+            "feedback": _check_feedback(source, data.get("feedback", "keys")),
         }
-        if spec["feedback"] not in FEEDBACK_MODES:
-            source.error(source.line_of("feedback"), f"'feedback' must be one of {', '.join(FEEDBACK_MODES)}")
         questions = data.get("questions")
         starts = source.table_starts("questions")
         if not isinstance(questions, list) or not questions:
@@ -181,6 +236,7 @@ class KuisPart:
             if result:
                 checked.append(result)
         spec["questions"] = checked
+        _warn_if_answers_come_first(source, spec)
         return spec
 
     def apply(self, kursus: Kursus, spec: dict[str, Any]) -> bool:
@@ -192,6 +248,7 @@ class KuisPart:
         elif kuis.versions and kuis.current.content_hash == digest:
             return False
         number = len(kuis.versions) + 1
-        kuis.versions.append(KuisVersion(number=number, content_hash=digest, **spec))
+        stored = {**spec, "questions": with_option_ids(spec["questions"])}
+        kuis.versions.append(KuisVersion(number=number, content_hash=digest, **stored))
         db.session.flush()
         return True

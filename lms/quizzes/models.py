@@ -10,7 +10,11 @@ from lms.catalog.models import Kursus
 from lms.core.time import utcnow
 from lms.extensions import db
 
-FEEDBACK_MODES = ("after_submit", "after_pass", "never")
+# What a result page shows (lms.quizzes.services.Feedback says it precisely): the score only;
+# also which questions were right; also the keys, once they can no longer help.
+FEEDBACK_MODES = ("score", "correctness", "keys")
+# Earlier names, still accepted in kuis.toml: what each showed maps to the closest mode.
+LEGACY_FEEDBACK = {"never": "score", "after_submit": "keys", "after_pass": "keys"}
 QUESTION_TYPES = ("single", "multiple", "truefalse", "short")
 
 
@@ -41,7 +45,7 @@ class KuisVersion(db.Model):
         CheckConstraint("pass_mark BETWEEN 0 AND 100", name="pass_mark_range"),
         CheckConstraint("max_attempts >= 0", name="max_attempts_not_negative"),
         CheckConstraint("time_limit_minutes >= 0", name="time_limit_not_negative"),
-        CheckConstraint("feedback IN ('after_submit', 'after_pass', 'never')", name="feedback"),
+        CheckConstraint("feedback IN ('score', 'correctness', 'keys')", name="feedback"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,7 +57,7 @@ class KuisVersion(db.Model):
     time_limit_minutes: Mapped[int] = mapped_column(default=0)  # 0: none
     shuffle_questions: Mapped[bool] = mapped_column(default=False)
     shuffle_options: Mapped[bool] = mapped_column(default=False)
-    feedback: Mapped[str] = mapped_column(String(20), default="after_submit")
+    feedback: Mapped[str] = mapped_column(String(20), default="keys")
     # The questions, answer keys included: never sent to a browser before submission.
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))

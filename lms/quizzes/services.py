@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms import signals
-from lms.core.errors import DomainError, NotFound
+from lms.catalog.models import Kursus
+from lms.core.errors import DomainError, NotFoundError
 from lms.core.ids import is_valid_id, new_id
 from lms.core.time import utcnow
 from lms.extensions import db
@@ -39,7 +40,7 @@ def get_own_attempt(attempt_id: str, pegawai_id: int) -> Attempt:
     so ids cannot be probed."""
     attempt = db.session.get(Attempt, attempt_id) if is_valid_id(attempt_id) else None
     if attempt is None or attempt.pegawai_id != pegawai_id:
-        raise NotFound()
+        raise NotFoundError()
     return attempt
 
 
@@ -47,7 +48,8 @@ def get_own_attempt(attempt_id: str, pegawai_id: int) -> Attempt:
 class QuizStatus:
     version: KuisVersion
     attempts: list[Attempt]
-    open_attempt: Attempt | None
+    open_attempt: Attempt | None  # open and still within its time
+    expired_attempt: Attempt | None  # open, but its time ran out: graded where next touched
     best: Attempt | None
     used: int
     left: int | None  # None: unlimited
@@ -58,22 +60,39 @@ class QuizStatus:
 
     @property
     def can_start(self) -> bool:
-        return self.open_attempt is None and (self.left is None or self.left > 0)
+        """Another attempt may be started: none running, not passed yet, attempts left."""
+        return self.open_attempt is None and not self.passed and (self.left is None or self.left > 0)
+
+    @property
+    def finished(self) -> bool:
+        """Nothing more can happen: no attempt open or waiting to be graded, none to start."""
+        return self.open_attempt is None and self.expired_attempt is None and not self.can_start
 
 
 def status_of(pegawai_id: int, kuis: Kuis) -> QuizStatus:
-    """Where a learner stands with a quiz. Attempts whose time ran out are closed on the
-    way (there is no background job to do it), so the caller commits."""
+    """Where a learner stands with a quiz. Reading only: an attempt whose time ran out is
+    reported as expired and graded by the next write that touches it (:func:`close_expired`)."""
     attempts = attempts_of(pegawai_id, kuis.id)
-    for attempt in attempts:
-        close_if_expired(attempt)
     version = kuis.current
+    now = utcnow()
     submitted = [a for a in attempts if not a.is_open]
-    open_attempt = next((a for a in attempts if a.is_open), None)
+    open_attempt = next((a for a in attempts if a.is_open and not _expired(a, now)), None)
+    expired = next((a for a in attempts if a.is_open and _expired(a, now)), None)
     used = len(attempts)
     left = None if version.max_attempts == 0 else max(0, version.max_attempts - used)
     best = max(submitted, key=lambda a: (a.percent or 0, a.submitted_at), default=None)
-    return QuizStatus(version, attempts, open_attempt, best, used, left)
+    return QuizStatus(version, attempts, open_attempt, expired, best, used, left)
+
+
+def close_expired(pegawai_id: int, kuis: Kuis) -> int:
+    """Grade, on the answers saved in time, every open attempt whose time ran out.
+    Called by the write paths (start, submit, completing a course), never by a page view."""
+    closed = 0
+    for attempt in attempts_of(pegawai_id, kuis.id):
+        if attempt.is_open and _expired(attempt):
+            submit_attempt(attempt, None)
+            closed += 1
+    return closed
 
 
 def _grace() -> timedelta:
@@ -91,11 +110,18 @@ def _expired(attempt: Attempt, now: datetime | None = None) -> bool:
     return attempt.deadline_at is not None and (now or utcnow()) > attempt.deadline_at + _grace()
 
 
+def is_expired(attempt: Attempt) -> bool:
+    return attempt.is_open and _expired(attempt)
+
+
 def start_attempt(pegawai_id: int, kuis: Kuis, attempt_id: str | None = None) -> Attempt:
     """Open a new attempt, or return the one already open (a double click starts one)."""
+    close_expired(pegawai_id, kuis)
     state = status_of(pegawai_id, kuis)
     if state.open_attempt is not None:
         return state.open_attempt
+    if state.passed:
+        raise DomainError(_("You have passed this quiz; it needs no more attempts."), status=409)
     if state.left == 0:
         raise DomainError(_("You have used all %(n)d attempts at this quiz.", n=state.used), status=409)
     if attempt_id is not None and not is_valid_id(attempt_id):
@@ -212,14 +238,6 @@ def submit_attempt(attempt: Attempt, answers: dict[str, Any] | None) -> Submissi
     return Submission(attempt, late=late)
 
 
-def close_if_expired(attempt: Attempt) -> bool:
-    """Grade an open attempt whose time ran out on the answers saved in time."""
-    if attempt.is_open and _expired(attempt):
-        submit_attempt(attempt, None)
-        return True
-    return False
-
-
 def laid_out(attempt: Attempt) -> list[tuple[dict[str, Any], list[str]]]:
     """The attempt's questions in its order, each with its option ids in its order."""
     questions = _questions_by_id(attempt)
@@ -232,14 +250,32 @@ def review(attempt: Attempt) -> list[tuple[dict[str, Any], list[str], grading.Qu
     return [(question, options, graded.results[question["id"]]) for question, options in laid_out(attempt)]
 
 
-def feedback_visible(attempt: Attempt) -> bool:
+def unanswered(attempt: Attempt, answers: dict[str, Any]) -> int:
+    """How many of the attempt's questions have no answer in ``answers``."""
+    return sum(1 for item in attempt.layout if item["id"] not in answers)
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a result page may show, by the quiz's feedback mode:
+
+    - ``score``: the score and pass or fail only;
+    - ``correctness``: also which questions were right or wrong, the learner's own answers
+      and the note written for an option they chose, after every attempt. Never the
+      correct answers. (Knowing that a true/false answer, or one of two options, was
+      wrong tells the right one: choose ``score`` where that matters.)
+    - ``keys``: like ``correctness``, and the correct answers with each question's
+      explanation once they can no longer help: when no attempt is open and none can be
+      started (after a pass, or when every attempt is used).
+    """
+
+    correctness: bool
+    keys: bool
+
+
+def feedback_for(attempt: Attempt, state: QuizStatus) -> Feedback:
     mode = attempt.version.feedback
-    return mode == "after_submit" or (mode == "after_pass" and bool(attempt.passed))
-
-
-def reveal_answers(attempt: Attempt, left: int | None) -> bool:
-    """Correct answers are shown once they can no longer help a later attempt."""
-    return feedback_visible(attempt) and (bool(attempt.passed) or left == 0)
+    return Feedback(correctness=mode in ("correctness", "keys"), keys=mode == "keys" and state.finished)
 
 
 def best_percent(pegawai_id: int, kuis_id: int) -> float | None:
@@ -248,3 +284,22 @@ def best_percent(pegawai_id: int, kuis_id: int) -> float | None:
             Attempt.pegawai_id == pegawai_id, Attempt.kuis_id == kuis_id, Attempt.status == "submitted"
         )
     )
+
+
+@dataclass(frozen=True)
+class RunningAttempt:
+    attempt: Attempt
+    kursus_title: str
+    kursus_slug: str
+
+
+def open_attempts_of(pegawai_id: int) -> list[RunningAttempt]:
+    """The learner's attempts still open (timed ones first, soonest deadline first), in one query."""
+    rows = db.session.execute(
+        select(Attempt, Kursus.title, Kursus.slug)
+        .join(Kuis, Kuis.id == Attempt.kuis_id)
+        .join(Kursus, Kursus.id == Kuis.kursus_id)
+        .where(Attempt.pegawai_id == pegawai_id, Attempt.status == "open")
+        .order_by(Attempt.deadline_at.is_(None), Attempt.deadline_at, Attempt.started_at)
+    ).all()
+    return [RunningAttempt(attempt, title, slug) for attempt, title, slug in rows]

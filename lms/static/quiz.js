@@ -1,5 +1,9 @@
-// Saves each answer to the server as it is chosen, so a reload, a logout or a dropped
-// connection loses nothing. Without this file the form still works: it is a plain POST.
+// The quiz form, made kinder by script (without it, it is a plain POST form that works):
+// - every answer is kept on the device the moment it is chosen, and sent to the server
+//   until the server has it, however often the connection drops; the status line says
+//   how many answers are still waiting, and "all saved" only when none is;
+// - submitting with questions unanswered asks first;
+// - a timed attempt counts down from the server's clock and sends itself when time is up.
 (function () {
   "use strict";
   var form = document.getElementById("quiz");
@@ -7,42 +11,156 @@
   var url = form.getAttribute("data-autosave");
   var token = form.querySelector("input[name=csrf_token]").value;
   var status = document.getElementById("save-state");
-  // The messages come translated from the page.
-  var text = {
-    saving: form.getAttribute("data-saving"),
-    saved: form.getAttribute("data-saved"),
-    failed: form.getAttribute("data-failed")
-  };
-  var timers = {};
+  var key = "lms-quiz-" + form.getAttribute("data-attempt");
+  var text = function (name) { return form.getAttribute("data-" + name) || ""; };
+  var store = null;
+  try { store = window.localStorage; store.getItem(key); } catch (e) { store = null; }
+
+  // Answers left behind by attempts submitted long ago are cleared after two weeks.
+  if (store) {
+    for (var i = store.length - 1; i >= 0; i -= 1) {
+      var old = store.key(i);
+      if (old && old.indexOf("lms-quiz-") === 0 && old !== key) {
+        try {
+          var entries = JSON.parse(store.getItem(old)) || {};
+          var newest = Math.max.apply(null, Object.keys(entries).map(function (q) { return entries[q].at || 0; }).concat([0]));
+          if (Date.now() - newest > 14 * 864e5) store.removeItem(old);
+        } catch (e) { store.removeItem(old); }
+      }
+    }
+  }
+
+  // Answers not yet confirmed by the server: {questionId: {answer: ..., at: ms}}.
+  var pending = {};
+  try { pending = JSON.parse((store && store.getItem(key)) || "{}") || {}; } catch (e) { pending = {}; }
+  var sending = false, retry = null, delay = 2000, refused = "";
+
+  function keep() {
+    if (!store) return;
+    try {
+      if (Object.keys(pending).length) store.setItem(key, JSON.stringify(pending));
+      else store.removeItem(key);
+    } catch (e) { /* storage full: the answers are still in the form */ }
+  }
+
+  function show() {
+    var n = Object.keys(pending).length;
+    if (sending && n) { status.textContent = text("saving"); return; }
+    if (n === 1) status.textContent = text("waiting-one");
+    else if (n > 1) status.textContent = text("waiting-many").replace("{n}", n);
+    else status.textContent = refused || text("saved");
+  }
+
+  function inputs(name) { return form.querySelectorAll("[name='" + name + "']"); }
 
   function valueOf(name) {
-    var inputs = form.querySelectorAll("[name='" + name + "']");
-    var first = inputs[0];
+    var all = inputs(name), first = all[0];
     if (first.type === "checkbox") {
-      return Array.prototype.filter.call(inputs, function (i) { return i.checked; }).map(function (i) { return i.value; });
+      return Array.prototype.filter.call(all, function (i) { return i.checked; }).map(function (i) { return i.value; });
     }
     if (first.type === "radio") {
-      var chosen = Array.prototype.filter.call(inputs, function (i) { return i.checked; })[0];
+      var chosen = Array.prototype.filter.call(all, function (i) { return i.checked; })[0];
       return chosen ? chosen.value : null;
     }
     return first.value;
   }
 
-  function save(name) {
-    status.textContent = text.saving;
+  function restore(name, answer) {
+    Array.prototype.forEach.call(inputs(name), function (input) {
+      if (input.type === "checkbox") input.checked = (answer || []).indexOf(input.value) >= 0;
+      else if (input.type === "radio") input.checked = input.value === answer;
+      else input.value = answer || "";
+    });
+  }
+
+  function later() {
+    clearTimeout(retry);
+    retry = setTimeout(send, delay);
+    delay = Math.min(delay * 2, 30000);
+  }
+
+  function send() {
+    var ids = Object.keys(pending);
+    if (sending || !ids.length) { show(); return; }
+    var qid = ids[0], entry = pending[qid];
+    sending = true;
+    show();
     fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify({ question: name.slice(2), answer: valueOf(name) })
+      body: JSON.stringify({ question: qid, answer: entry.answer })
     }).then(function (r) {
-      if (r.ok) { status.textContent = text.saved; return; }
-      return r.json().then(function (body) { status.textContent = body.error || text.failed; });
-    }).catch(function () { status.textContent = text.failed; });
+      return r.json().then(function (body) { return [r.status, body]; }, function () { return [r.status, {}]; });
+    }).then(function (reply) {
+      sending = false;
+      var code = reply[0], body = reply[1];
+      if ((code === 200 && body.saved) || code === 404 || code === 409) {
+        // Stored, or refused for good (time over, attempt closed): either way, not resent.
+        if (pending[qid] === entry) delete pending[qid];
+        if (code !== 200) refused = text("refused") + " " + (body.error || code);
+        keep();
+        delay = 2000;
+        send();
+        return;
+      }
+      later();  // no database, signed out, a proxy's page instead of ours: keep it, try again
+      show();
+    }).catch(function () { sending = false; later(); show(); });
   }
 
+  function chosen(name) {
+    if (!name || name.indexOf("q-") !== 0) return;
+    pending[name.slice(2)] = { answer: valueOf(name), at: Date.now() };
+    keep();
+    send();
+  }
+
+  // Answers chosen on an earlier visit that never reached the server are put back.
+  Object.keys(pending).forEach(function (qid) { if (inputs("q-" + qid).length) restore("q-" + qid, pending[qid].answer); else delete pending[qid]; });
+  keep();
+  send();
+  window.addEventListener("online", function () { delay = 2000; send(); });
+
+  var typing = {};
+  form.addEventListener("change", function (e) { clearTimeout(typing[e.target.name]); chosen(e.target.name); });
+  form.addEventListener("input", function (e) {
+    var name = e.target.name;
+    if (e.target.type !== "text" || !name) return;
+    clearTimeout(typing[name]);
+    typing[name] = setTimeout(function () { chosen(name); }, 800);
+  });
+
+  function answeredCount() {
+    var names = {}, count = 0;
+    Array.prototype.forEach.call(form.querySelectorAll("[name^='q-']"), function (i) { names[i.name] = true; });
+    var all = Object.keys(names);
+    all.forEach(function (name) {
+      var v = valueOf(name);
+      if (v && (typeof v === "string" ? v.trim() : v.length)) count += 1;
+    });
+    return [count, all.length];
+  }
+
+  function confirmed() {
+    var flag = document.createElement("input");
+    flag.type = "hidden"; flag.name = "confirmed"; flag.value = "1";
+    form.appendChild(flag);
+  }
+
+  form.addEventListener("submit", function (e) {
+    var button = e.submitter;
+    if (form.getAttribute("data-timeout") || (button && button.name === "confirmed")) return;
+    if (button && button.value !== "submit") return;
+    var counts = answeredCount();
+    if (counts[0] >= counts[1]) return;
+    var question = text("confirm").replace("{answered}", counts[0]).replace("{total}", counts[1]);
+    if (window.confirm(question)) confirmed();
+    else e.preventDefault();
+  });
+
   // Timed quizzes: count down from what the server says is left (the device clock may be
-  // wrong) and send the answers when the time is up.
+  // wrong) and send the answers when the time is up, without asking.
   var timer = document.getElementById("timer");
   var left = parseInt(form.getAttribute("data-seconds-left"), 10);
   if (timer && !isNaN(left)) {
@@ -56,23 +174,12 @@
       if (s === 0) {
         clearInterval(interval);
         timer.textContent = timer.getAttribute("data-over");
+        form.setAttribute("data-timeout", "1");
+        confirmed();
         if (form.requestSubmit) { form.requestSubmit(submitButton); } else { submitButton.click(); }
       }
     };
     var interval = setInterval(tick, 1000);
     tick();
   }
-
-  form.addEventListener("change", function (e) {
-    var name = e.target.name;
-    if (!name || name.indexOf("q-") !== 0) return;
-    clearTimeout(timers[name]);
-    save(name);
-  });
-  form.addEventListener("input", function (e) {
-    var name = e.target.name;
-    if (e.target.type !== "text" || name.indexOf("q-") !== 0) return;
-    clearTimeout(timers[name]);
-    timers[name] = setTimeout(function () { save(name); }, 800);
-  });
 })();

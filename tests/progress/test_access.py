@@ -3,7 +3,7 @@
 import pytest
 
 from lms.extensions import db
-from tests.conftest import NIPS, WRONG_ANSWERS
+from tests.conftest import NIPS, WRONG_ANSWERS, answer_form
 
 ANON = None
 
@@ -19,9 +19,7 @@ def learner_attempt(client, auth, login_as, course):
     login_as("learner")
     auth.post("/kursus/kursus-uji/daftar")
     attempt_id = auth.post("/kursus/kursus-uji/kuis/mulai").headers["Location"].rsplit("/", 1)[-1]
-    auth.post(
-        f"/percobaan/{attempt_id}", {**{f"q-{k}": v for k, v in WRONG_ANSWERS.items()}, "action": "submit"}
-    )
+    auth.post(f"/percobaan/{attempt_id}", answer_form(attempt_id, WRONG_ANSWERS, action="submit"))
     auth.logout()
     return attempt_id
 

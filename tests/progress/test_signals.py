@@ -3,7 +3,7 @@
 import pytest
 
 from lms import signals
-from tests.conftest import CORRECT_ANSWERS
+from tests.conftest import CORRECT_ANSWERS, answer_form
 
 
 def summary(kwargs):
@@ -35,9 +35,9 @@ def test_each_step_is_announced_once(client, auth, login_as, course, heard):
     for module in ("pembuka", "penutup", "penutup"):
         auth.post(f"/kursus/kursus-uji/modul/{module}/selesai")
     attempt = auth.post("/kursus/kursus-uji/kuis/mulai").headers["Location"].rsplit("/", 1)[-1]
-    answers = {f"q-{k}": v for k, v in CORRECT_ANSWERS.items()}
-    auth.post(f"/percobaan/{attempt}", {**answers, "action": "submit"})
-    auth.post(f"/percobaan/{attempt}", {**answers, "action": "submit"})
+    answers = answer_form(attempt, CORRECT_ANSWERS, action="submit")
+    auth.post(f"/percobaan/{attempt}", answers)
+    auth.post(f"/percobaan/{attempt}", answers)
 
     names = [name for name, _ in heard]
     assert sorted(names) == ["course_completed", "module_completed", "module_completed", "quiz_submitted"]

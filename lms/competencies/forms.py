@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lms.core.forms import DateField, IntegerField
@@ -19,8 +20,19 @@ JENIS_LABELS = {
 }
 
 
+LEVEL_CHOICES = [SelectChoice(str(i)) for i in range(1, 6)]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class DevelopmentForm(FlaskForm):
-    jenis = SelectField(_l("Kind of activity"), choices=list(JENIS_LABELS.items()), validate_choice=False)
+    jenis = SelectField(
+        _l("Kind of activity"),
+        choices=[SelectChoice(k, v) for k, v in JENIS_LABELS.items()],
+        validate_choice=False,
+    )
     judul = StringField(
         _l("Subject"),
         validators=[DataRequired(message=_l("Give the subject of the activity.")), Length(max=200)],
@@ -41,7 +53,7 @@ class DevelopmentForm(FlaskForm):
     nomor_sertifikat = StringField(_l("Certificate number"), validators=[Optional(), Length(max=100)])
     kompetensi_code = SelectField(_l("Competency it built (optional)"), choices=[], validate_choice=False)
     kompetensi_level = SelectField(
-        _l("Level"), choices=[("", "–")] + [(str(i), str(i)) for i in range(1, 6)], validate_choice=False
+        _l("Level"), choices=[SelectChoice("", "–"), *LEVEL_CHOICES], validate_choice=False
     )
     bukti = FileField(_l("Evidence file (PDF, JPEG or PNG)"), render_kw={"accept": ".pdf,.jpg,.jpeg,.png"})
 
@@ -52,9 +64,7 @@ class DecisionForm(FlaskForm):
 
 class AssessmentForm(FlaskForm):
     code = SelectField(_l("Competency"), choices=[], validate_choice=False)
-    level = SelectField(
-        _l("Level found"), choices=[(str(i), str(i)) for i in range(1, 6)], validate_choice=False
-    )
+    level = SelectField(_l("Level found"), choices=LEVEL_CHOICES, validate_choice=False)
     held_on = DateField(
         _l("Date of the assessment"), validators=[InputRequired(message=_l("Give a valid date."))]
     )

@@ -100,10 +100,15 @@ class LevelPegawai(db.Model):
 
 
 class RiwayatLevel(db.Model):
-    """Every change of a current level, so 'gaps closed in a period' is a query."""
+    """Every change of a current level, so 'gaps closed in a period' is a query. ``at`` is
+    when the change was recorded; ``achieved_at`` when the evidence behind it was shown
+    (a course finished in March and entered in April closed its gap in March)."""
 
     __tablename__ = "riwayat_level"
-    __table_args__ = (Index("ix_riwayat_level_pegawai_code", "pegawai_id", "code"),)
+    __table_args__ = (
+        Index("ix_riwayat_level_pegawai_code", "pegawai_id", "code"),
+        Index("ix_riwayat_level_achieved_at", "achieved_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id", ondelete="CASCADE"))
@@ -111,3 +116,4 @@ class RiwayatLevel(db.Model):
     old_level: Mapped[int]
     new_level: Mapped[int]
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    achieved_at: Mapped[datetime] = mapped_column(default=utcnow)

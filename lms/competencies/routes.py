@@ -3,24 +3,25 @@ development records outside the LMS (employees enter, supervisors and admins ver
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from lms.accounts.access import admin_required, supervises_anyone
-from lms.core.errors import DomainError, Forbidden, NotFound
+from lms.core.errors import DomainError, ForbiddenError, NotFoundError
+from lms.core.forms import flash_error, put_error
 from lms.core.time import local_today
-from lms.core.web import safe_next
+from lms.core.web import int_arg, safe_next
 from lms.extensions import db
 from lms.org.models import Jabatan, Pegawai
 from lms.org.services import find_by_nip
 from lms.progress import development
 from lms.progress.models import Pengembangan
-from lms.storage import S3Storage, storage
+from lms.storage import PRIVATE, StorageError, storage
 
 from . import services
-from .forms import JENIS_LABELS, AssessmentForm, DecisionForm, DevelopmentForm
+from .forms import JENIS_LABELS, AssessmentForm, DecisionForm, DevelopmentForm, choices
 from .models import Kompetensi
 
 bp = Blueprint("competencies", __name__, template_folder="templates")
@@ -44,7 +45,7 @@ def dictionary():
 def entry(code):
     kompetensi = db.session.get(Kompetensi, code)
     if kompetensi is None:
-        raise NotFound()
+        raise NotFoundError()
     return render_template("competencies/entry.html", k=kompetensi)
 
 
@@ -65,7 +66,7 @@ def standards():
 def edit_standard(jabatan_id):
     jabatan = db.session.get(Jabatan, jabatan_id)
     if jabatan is None:
-        raise NotFound()
+        raise NotFoundError()
     entries = services.dictionary()
     current = services.standards_for(jabatan.id)
     errors: dict[str, str] = {}
@@ -85,7 +86,6 @@ def edit_standard(jabatan_id):
             except DomainError as exc:
                 errors[exc.field or ""] = exc.message
             else:
-                db.session.commit()
                 flash(_("The standard for %(name)s is saved.", name=jabatan.nama), "success")
                 return redirect(url_for(".standards"))
         current = {code: request.form.get(f"level-{code}", "") for code in (k.code for k in entries)}
@@ -100,7 +100,7 @@ def edit_standard(jabatan_id):
 def _pegawai_or_404(nip: str) -> Pegawai:
     pegawai = find_by_nip(nip)
     if pegawai is None:
-        raise NotFound()
+        raise NotFoundError()
     return pegawai
 
 
@@ -109,34 +109,55 @@ def _pegawai_or_404(nip: str) -> Pegawai:
 def assessment(nip):
     pegawai = _pegawai_or_404(nip)
     form = AssessmentForm()
-    form.code.choices = [(k.code, f"{k.code} {k.nama}") for k in services.dictionary()]
+    form.code.choices = choices((k.code, f"{k.code} {k.nama}") for k in services.dictionary())
     if form.validate_on_submit():
         try:
             services.record_assessment(
                 pegawai.id,
                 form.code.data,
-                int(form.level.data) if (form.level.data or "").isdigit() else 0,
+                int_arg(form.level.data) or 0,
                 form.held_on.data,
                 current_user.pegawai_id,
                 form.catatan.data or "",
             )
         except DomainError as exc:
-            getattr(form, exc.field or "code").errors = [exc.message]
+            put_error(form, exc, "code")
         else:
-            db.session.commit()
             flash(_("The assessment is recorded."), "success")
             return redirect(url_for("reports.profile", nip=pegawai.nip))
     elif request.method == "GET":
         form.held_on.data = local_today()
     status = 400 if request.method == "POST" else 200
-    return render_template("competencies/assessment.html", form=form, pegawai=pegawai), status
+    return render_template(
+        "competencies/assessment.html",
+        form=form,
+        pegawai=pegawai,
+        own=pegawai.id == current_user.pegawai_id,
+        assessments=services.assessments_of(pegawai.id),
+    ), status
+
+
+@bp.post("/admin/asesmen/<nip>/<bukti_id>/hapus")
+@admin_required
+def delete_assessment(nip, bukti_id):
+    """An assessment recorded in error goes, and the level it set is worked out again."""
+    pegawai = _pegawai_or_404(nip)
+    try:
+        services.delete_assessment(pegawai.id, bukti_id, current_user.pegawai_id)
+    except NotFoundError:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(_("The assessment is deleted; the level is worked out again from the rest."), "success")
+    return redirect(url_for(".assessment", nip=pegawai.nip))
 
 
 # --- development outside the LMS -------------------------------------------------------
 
 
-def _dictionary_choices() -> list[tuple[str, str]]:
-    return [("", _("None"))] + [(k.code, f"{k.code} {k.nama}") for k in services.dictionary()]
+def _dictionary_choices():
+    return choices([("", _("None"))] + [(k.code, f"{k.code} {k.nama}") for k in services.dictionary()])
 
 
 @bp.route("/pengembangan", methods=["GET", "POST"])
@@ -158,14 +179,13 @@ def developments():
             jp=form.jp.data,
             nomor_sertifikat=form.nomor_sertifikat.data or "",
             kompetensi_code=form.kompetensi_code.data or "",
-            kompetensi_level=int(level) if level and level.isdigit() else None,
+            kompetensi_level=int_arg(level),
         )
         try:
             development.create(current_user.pegawai_id, data, evidence, services.known_codes())
         except DomainError as exc:
-            getattr(form, exc.field or "judul").errors = [exc.message]
+            put_error(form, exc, "judul")
         else:
-            db.session.commit()
             flash(_("Recorded. It counts toward your JP once your supervisor verifies it."), "success")
             return redirect(url_for(".developments"))
     status = 400 if request.method == "POST" else 200
@@ -175,6 +195,7 @@ def developments():
         records=development.records_of(current_user.pegawai_id),
         labels=JENIS_LABELS,
         max_mb=f"{current_app.config['EVIDENCE_MAX_BYTES'] / 1024 / 1024:g}",
+        max_bytes=current_app.config["EVIDENCE_MAX_BYTES"],
     ), status
 
 
@@ -182,7 +203,7 @@ def _record_for_viewer(record_id: str) -> Pengembangan:
     """The record, if the viewer owns it or may verify it; otherwise the same 404."""
     record = development.get(record_id)
     if record.pegawai_id != current_user.pegawai_id and not development.may_verify(current_user, record):
-        raise NotFound()
+        raise NotFoundError()
     return record
 
 
@@ -190,16 +211,14 @@ def _record_for_viewer(record_id: str) -> Pengembangan:
 def evidence_file(record_id):
     record = _record_for_viewer(record_id)
     if not record.file_key:
-        raise NotFound()
-    backend = storage()
-    if isinstance(backend, S3Storage):
-        return redirect(backend.presigned_url(record.file_key))
-    response = Response(backend.read(record.file_key), mimetype=record.file_type)
-    response.headers["Content-Disposition"] = (
-        "attachment; filename=bukti-" + record.id + ("." + record.file_key.rsplit(".", 1)[-1])
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+        raise NotFoundError()
+    extension = record.file_key.rsplit(".", 1)[-1]
+    try:
+        return storage().send(
+            record.file_key, PRIVATE, filename=f"bukti-{record.id}.{extension}", content_type=record.file_type
+        )
+    except StorageError:
+        raise NotFoundError() from None
 
 
 @bp.post("/pengembangan/<record_id>/hapus")
@@ -207,12 +226,11 @@ def withdraw(record_id):
     record = _record_for_viewer(record_id)
     try:
         development.withdraw(record, current_user.pegawai_id)
-    except NotFound:
+    except NotFoundError:
         raise
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for(".developments"))
-    db.session.commit()
     flash(_("The record is deleted."), "success")
     return redirect(url_for(".developments"))
 
@@ -221,7 +239,7 @@ def withdraw(record_id):
 def to_verify():
     pending = development.pending_for(current_user)
     if not pending and not current_user.is_admin and not supervises_anyone(current_user):
-        raise Forbidden()
+        raise ForbiddenError()
     return render_template(
         "competencies/verify.html", pending=pending, labels=JENIS_LABELS, form=DecisionForm()
     )
@@ -231,7 +249,7 @@ def to_verify():
 def decide(record_id):
     record = development.get(record_id)
     if not development.may_verify(current_user, record):
-        raise Forbidden()
+        raise ForbiddenError()
     form = DecisionForm()
     if not form.validate_on_submit():
         flash(_("The note is too long (at most 500 characters)."), "error")
@@ -242,8 +260,7 @@ def decide(record_id):
             record, verifier_id=current_user.pegawai_id, approve=approve, note=form.catatan.data or ""
         )
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for(".to_verify"))
-    db.session.commit()
     flash(_("Verified: the JP now count.") if approve else _("Rejected, with your note."), "success")
     return redirect(safe_next(request.form.get("next"), url_for(".to_verify")))

@@ -27,7 +27,8 @@ from lms.catalog.importer import (
     check_unknown_keys,
 )
 from lms.catalog.models import Kursus, KursusKompetensi
-from lms.core.errors import DomainError
+from lms.core.errors import DomainError, NotFoundError
+from lms.core.ids import is_valid_id
 from lms.core.time import local_to_utc, local_today, utcnow
 from lms.extensions import db
 from lms.org.models import Jabatan, Pegawai
@@ -51,6 +52,16 @@ class Evidence:
     achieved_at: datetime
 
 
+def _deciding(items: list[Evidence]) -> list[Evidence]:
+    """The evidence the level rests on: the latest assessment and what came after it, or,
+    without an assessment, everything."""
+    assessments = [e for e in items if e.jenis == "asesmen"]
+    if not assessments:
+        return items
+    latest = max(assessments, key=lambda e: (e.achieved_at, e.level))
+    return [latest, *(e for e in items if e.jenis != "asesmen" and e.achieved_at > latest.achieved_at)]
+
+
 def current_level(evidence: Iterable[Evidence]) -> int:
     """The highest level evidenced, unless a formal assessment says otherwise.
 
@@ -59,24 +70,35 @@ def current_level(evidence: Iterable[Evidence]) -> int:
     evidenced level counts. No evidence: level 0. Assessments held the same day share a
     time; of those the higher counts, so the result never depends on the row order.
     """
-    items = list(evidence)
-    assessments = [e for e in items if e.jenis == "asesmen"]
-    if not assessments:
-        return max((e.level for e in items), default=0)
-    latest = max(assessments, key=lambda e: (e.achieved_at, e.level))
-    later = [e.level for e in items if e.jenis != "asesmen" and e.achieved_at > latest.achieved_at]
-    return max([latest.level, *later])
+    return max((e.level for e in _deciding(list(evidence))), default=0)
+
+
+def reached_at(evidence: Iterable[Evidence]) -> datetime | None:
+    """When the current level was first shown: the earliest deciding evidence at that level
+    (so a gap closes in the period of the course or assessment that closed it)."""
+    deciding = _deciding(list(evidence))
+    level = max((e.level for e in deciding), default=0)
+    return min((e.achieved_at for e in deciding if e.level == level), default=None)
+
+
+def _lock_person(pegawai_id: int) -> None:
+    """Evidence of one person changes one at a time (PostgreSQL: a row lock held until the
+    commit), so two changes at once cannot both compute the level from stale evidence.
+    NO KEY UPDATE leaves the key-share locks that inserting evidence takes alone."""
+    db.session.execute(select(Pegawai.id).where(Pegawai.id == pegawai_id).with_for_update(key_share=True))
 
 
 def recompute(pegawai_id: int, code: str) -> int:
     """Apply the rule to the stored evidence and keep the result (and its history)."""
+    _lock_person(pegawai_id)
     rows = db.session.execute(
         select(Bukti.jenis, Bukti.level, Bukti.achieved_at).where(
             Bukti.pegawai_id == pegawai_id, Bukti.code == code
         )
     ).all()
-    level = current_level(Evidence(*row) for row in rows)
-    stored = db.session.get(LevelPegawai, (pegawai_id, code))
+    evidence = [Evidence(*row) for row in rows]
+    level = current_level(evidence)
+    stored = db.session.get(LevelPegawai, (pegawai_id, code), populate_existing=True)
     old = stored.level if stored else 0
     if stored is None:
         if level:
@@ -85,7 +107,18 @@ def recompute(pegawai_id: int, code: str) -> int:
         stored.level = level
         stored.updated_at = utcnow()
     if level != old:
-        db.session.add(RiwayatLevel(pegawai_id=pegawai_id, code=code, old_level=old, new_level=level))
+        now = utcnow()
+        shown = reached_at(evidence) if level > old else None
+        db.session.add(
+            RiwayatLevel(
+                pegawai_id=pegawai_id,
+                code=code,
+                old_level=old,
+                new_level=level,
+                at=now,
+                achieved_at=shown or now,
+            )
+        )
     db.session.flush()
     return level
 
@@ -106,6 +139,7 @@ def known_codes() -> set[str]:
 
 
 def _add_evidence(pegawai_id: int, codes_levels: Mapping[str, int], **fields) -> list[Bukti]:
+    _lock_person(pegawai_id)
     known = known_codes()
     added = []
     for code, level in codes_levels.items():
@@ -166,7 +200,12 @@ def record_development_evidence(record: Pengembangan, verified_by_id: int | None
 def record_assessment(
     pegawai_id: int, code: str, level: int, held_on: date, recorded_by_id: int, catatan: str = ""
 ) -> Bukti:
-    """A formal assessment (assessment centre, uji kompetensi) recorded by an admin."""
+    """A formal assessment (assessment centre, uji kompetensi) recorded by an admin; never
+    by the person assessed (the same rule as verifying one's own development record)."""
+    if recorded_by_id == pegawai_id:
+        raise DomainError(
+            _("You cannot record an assessment of yourself; another admin must record it."), field="code"
+        )
     if db.session.get(Kompetensi, code) is None:
         raise DomainError(_("Choose a competency from the dictionary."), field="code")
     if level not in (1, 2, 3, 4, 5):
@@ -182,6 +221,38 @@ def record_assessment(
         catatan=catatan.strip()[:500] or None,
     )
     return bukti
+
+
+def assessments_of(pegawai_id: int) -> list[Bukti]:
+    return list(
+        db.session.scalars(
+            select(Bukti)
+            .where(Bukti.pegawai_id == pegawai_id, Bukti.jenis == "asesmen")
+            .order_by(Bukti.achieved_at.desc(), Bukti.code)
+        )
+    )
+
+
+def delete_assessment(pegawai_id: int, bukti_id: str, by_pegawai_id: int) -> None:
+    """Remove an assessment recorded in error; the level it supported is worked out again
+    from the evidence that is left."""
+    if by_pegawai_id == pegawai_id:
+        raise DomainError(_("You cannot change the assessments of yourself; another admin must."))
+    _lock_person(pegawai_id)
+    bukti = db.session.get(Bukti, bukti_id) if is_valid_id(bukti_id) else None
+    if bukti is None or bukti.pegawai_id != pegawai_id or bukti.jenis != "asesmen":
+        raise NotFoundError()
+    delete_evidence(bukti)
+
+
+def delete_evidence(bukti: Bukti) -> int:
+    """Every removal of evidence goes through here, so the stored level never outlives the
+    evidence it rested on. Returns the level now."""
+    pegawai_id, code = bukti.pegawai_id, bukti.code
+    _lock_person(pegawai_id)
+    db.session.delete(bukti)
+    db.session.flush()
+    return recompute(pegawai_id, code)
 
 
 def evidence_of(pegawai_id: int) -> list[Bukti]:

@@ -9,17 +9,18 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from lms import signals
-from lms.core.errors import DomainError, NotFound
+from lms.core.db import after_commit, on_rollback
+from lms.core.errors import DomainError, NotFoundError
 from lms.core.ids import is_valid_id, new_id
 from lms.core.time import local_today, utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai
 from lms.org.services import in_team, team_cte
 from lms.progress.models import JENIS_PENGEMBANGAN, Pengembangan
-from lms.storage import storage
+from lms.storage import PRIVATE, storage
 
 # What an evidence file may be, told by its first bytes rather than by its name.
 FILE_KINDS = {
@@ -94,10 +95,12 @@ def _validate(data: DevelopmentInput, known_codes: set[str]) -> None:
 def create(
     pegawai_id: int, data: DevelopmentInput, upload: EvidenceFile | None, known_codes: set[str]
 ) -> Pengembangan:
-    """Check everything, then store the file and the record. Nothing is kept on error."""
+    """Check everything, write the record, then the file. If the request fails after that,
+    the transaction's rollback takes the file away again: nothing is kept on error."""
     _validate(data, known_codes)
     if upload is None and not data.nomor_sertifikat.strip():
         raise DomainError(_("Attach the certificate or give its number."), field="bukti")
+    kind = check_file(upload) if upload is not None else None
     record = Pengembangan(
         id=new_id(),
         pegawai_id=pegawai_id,
@@ -112,21 +115,24 @@ def create(
         kompetensi_level=data.kompetensi_level if data.kompetensi_code else None,
     )
     if upload is not None:
-        extension, content_type = check_file(upload)
+        extension, content_type = kind
         record.file_key = f"bukti/{pegawai_id}/{record.id}{extension}"
-        record.file_name = upload.name.rsplit("/", 1)[-1][:200]
+        record.file_name = upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
         record.file_type = content_type
         record.file_size = len(upload.data)
-        storage().save(record.file_key, upload.data, content_type)
     db.session.add(record)
     db.session.flush()
+    if upload is not None:
+        key = record.file_key
+        on_rollback(lambda: storage().delete(key))
+        storage().save(key, upload.data, PRIVATE, content_type)
     return record
 
 
 def get(record_id: str) -> Pengembangan:
     record = db.session.get(Pengembangan, record_id) if is_valid_id(record_id) else None
     if record is None:
-        raise NotFound()
+        raise NotFoundError()
     return record
 
 
@@ -138,31 +144,48 @@ def may_verify(viewer, record: Pengembangan) -> bool:
 
 
 def decide(record: Pengembangan, *, verifier_id: int, approve: bool, note: str = "") -> None:
-    if record.status != "pending":
-        raise DomainError(_("This record has already been decided."), status=409)
+    """Verify or reject a pending record, once: of two people deciding at the same moment,
+    only the first finds it pending (a conditional update), so there is one decision and
+    evidence only when that decision is a verification."""
     if not approve and not note.strip():
         raise DomainError(
             _("Say why the record is rejected, so the employee can correct it."), field="catatan"
         )
-    record.status = "verified" if approve else "rejected"
-    record.verified_by_id = verifier_id
-    record.verified_at = utcnow()
-    record.catatan_verifikasi = note.strip()[:500] or None
-    db.session.flush()
+    decided = db.session.execute(
+        update(Pengembangan)
+        .where(Pengembangan.id == record.id, Pengembangan.status == "pending")
+        .values(
+            status="verified" if approve else "rejected",
+            verified_by_id=verifier_id,
+            verified_at=utcnow(),
+            catatan_verifikasi=note.strip()[:500] or None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not decided:
+        raise DomainError(_("This record has already been decided or was withdrawn."), status=409)
+    db.session.refresh(record)
     if approve:
         signals.development_verified.send("progress", record=record, verified_by_id=verifier_id)
 
 
 def withdraw(record: Pengembangan, pegawai_id: int) -> None:
-    """The employee may delete a record not yet verified (a mistake, a wrong file)."""
+    """The employee may delete a record not yet verified (a mistake, a wrong file). The
+    delete is conditional, so a verification at the same moment wins or loses whole; the
+    file goes once the deletion is committed."""
     if record.pegawai_id != pegawai_id:
-        raise NotFound()
-    if record.status == "verified":
+        raise NotFoundError()
+    key = record.file_key
+    deleted = db.session.execute(
+        delete(Pengembangan)
+        .where(Pengembangan.id == record.id, Pengembangan.status != "verified")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not deleted:
         raise DomainError(_("A verified record cannot be deleted."), status=409)
-    if record.file_key:
-        storage().delete(record.file_key)
-    db.session.delete(record)
-    db.session.flush()
+    db.session.expunge(record)
+    if key:
+        after_commit(lambda: storage().delete(key))
 
 
 def records_of(pegawai_id: int) -> list[Pengembangan]:

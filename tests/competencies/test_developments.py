@@ -375,7 +375,7 @@ def test_a_record_is_decided_once(client, auth, login_as, users, pending_record)
     response = decide(auth, record, "reject", "Berubah pikiran")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert ui_text("This record has already been decided.") in page
+    assert ui_text("This record has already been decided or was withdrawn.") in page
     db.session.refresh(record)
     assert (record.status, record.verified_by_id, record.catatan_verifikasi) == (
         "verified",

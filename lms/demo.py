@@ -28,6 +28,8 @@ SUPERVISOR = "198005122005011003"
 TRAINER = "198711202012122002"
 ADMIN = "197906152003121001"
 
+# Nusa Tenggara Timur keeps WITA (UTC+8): every time is shown to its people in it.
+ZONE = "Asia/Makassar"
 UNITS = [
     # kode, nama, jenis, parent kode, lokasi
     ("DINKES", "Dinas Kesehatan Provinsi Nusa Tenggara Timur", "perangkat_daerah", None, "Kupang"),
@@ -367,6 +369,7 @@ def seed_demo() -> str:
             lokasi=lokasi,
             parent_id=units[parent].id if parent else None,
         )
+        unit.zona = unit.zona or ZONE
         units[kode] = unit
         created["units"] += new
     jabatan = {}

@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.accounts.access import admin_required
-from lms.core.errors import DomainError, NotFound
-from lms.extensions import db
-from lms.org.services import may_see
+from lms.core.errors import DomainError, NotFoundError
+from lms.core.forms import flash_error
 
 from . import services
 from .pdf import CertificateFields, certificate_pdf
@@ -19,10 +18,9 @@ bp = Blueprint("certificates", __name__, template_folder="templates")
 
 
 def verify_url(code: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if base:
-        return base + url_for("certificates.verify", code=code)
-    return url_for("certificates.verify", code=code, _external=True)
+    """The public address of the check, from PUBLIC_BASE_URL: never from the request's Host
+    header, which whoever sends the request chooses."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("certificates.verify", code=code)
 
 
 def _fields(sertifikat) -> CertificateFields:
@@ -54,13 +52,11 @@ def _fields(sertifikat) -> CertificateFields:
 @bp.get("/sertifikat/<code>.pdf")
 @login_required
 def pdf(code):
-    sertifikat = services.by_code(code)
-    if not may_see(current_user, sertifikat.pegawai_id):
-        raise NotFound(_("No certificate has this code. Check the code on the certificate and try again."))
+    sertifikat = services.visible_by_code(code, current_user)
     response = Response(certificate_pdf(_fields(sertifikat)), mimetype="application/pdf")
     name = f"sertifikat-{services.display_code(sertifikat.code)}.pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -80,7 +76,7 @@ def verify_form():
 def verify(code):
     try:
         sertifikat = services.by_code(code)
-    except NotFound as exc:
+    except NotFoundError as exc:
         response = render_template("certificates/verify_form.html", raw=code, error=exc.message)
         return response, 404, {"X-Robots-Tag": "noindex"}
     return render_template(
@@ -108,9 +104,8 @@ def revoke(code):
             sertifikat, by_pegawai_id=current_user.pegawai_id, reason=request.form.get("reason", "")
         )
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash_error(exc)
     else:
-        db.session.commit()
         flash(_("Certificate %(code)s is revoked.", code=services.display_code(sertifikat.code)), "success")
     return redirect(url_for(".admin_list", q=services.display_code(sertifikat.code)))
 
@@ -121,6 +116,5 @@ def revoke(code):
 def restore(code):
     sertifikat = services.by_code(code)
     services.restore(sertifikat)
-    db.session.commit()
     flash(_("Certificate %(code)s is valid again.", code=services.display_code(sertifikat.code)), "success")
     return redirect(url_for(".admin_list", q=services.display_code(sertifikat.code)))

@@ -11,10 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from lms import signals
 from lms.catalog.models import Kursus
-from lms.core.errors import DomainError, NotFound
+from lms.core.errors import DomainError, NotFoundError
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai
+from lms.org.services import visible_to
 from lms.progress.models import CourseCompletion
 
 from .models import Sertifikat
@@ -79,11 +80,31 @@ def _on_course_completed(sender, completion: CourseCompletion, **extra):
     issue(completion)
 
 
+def _no_such_certificate() -> NotFoundError:
+    return NotFoundError(_("No certificate has this code. Check the code on the certificate and try again."))
+
+
 def by_code(raw: str) -> Sertifikat:
     code = normalise_code(raw or "")
     sertifikat = db.session.scalar(select(Sertifikat).where(Sertifikat.code == code)) if code else None
     if sertifikat is None:
-        raise NotFound(_("No certificate has this code. Check the code on the certificate and try again."))
+        raise _no_such_certificate()
+    return sertifikat
+
+
+def visible_by_code(raw: str, viewer) -> Sertifikat:
+    """A certificate the viewer may download; one query, so an unknown code and someone
+    else's certificate are told apart neither by the answer nor by its time."""
+    code = normalise_code(raw or "")
+    sertifikat = (
+        db.session.scalar(
+            select(Sertifikat).where(Sertifikat.code == code, visible_to(viewer, Sertifikat.pegawai_id))
+        )
+        if code
+        else None
+    )
+    if sertifikat is None:
+        raise _no_such_certificate()
     return sertifikat
 
 

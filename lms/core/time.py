@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -32,4 +33,32 @@ def utc_to_local_date(moment: datetime) -> date:
 
 def year_bounds_utc(year: int) -> tuple[datetime, datetime]:
     """The calendar year in the agency's zone, as naive UTC bounds [start, end)."""
-    return local_to_utc(datetime(year, 1, 1)), local_to_utc(datetime(year + 1, 1, 1))
+    return Period.year(year).utc_bounds()
+
+
+@dataclass(frozen=True)
+class Period:
+    """A run of the agency's calendar days, half-open: ``start`` is in it, ``end`` is not.
+    Every report and the JP ledger count by these, so a day is never in two periods."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(date(year, 1, 1), date(year + 1, 1, 1))
+
+    @classmethod
+    def days(cls, first: date, last: date) -> Period:
+        """From ``first`` to ``last``, both days included (as a person says a period)."""
+        return cls(first, last + timedelta(days=1))
+
+    @property
+    def last(self) -> date:
+        return self.end - timedelta(days=1)
+
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """As naive UTC bounds [from, to), for comparing with stored times."""
+        return local_to_utc(datetime.combine(self.start, time())), local_to_utc(
+            datetime.combine(self.end, time())
+        )

@@ -26,6 +26,9 @@ class UnitKerja(db.Model):
         ForeignKey("unit_kerja.id", ondelete="RESTRICT"), index=True
     )
     lokasi: Mapped[str | None] = mapped_column(String(200))
+    # The unit's time zone (Asia/Jakarta WIB, Asia/Makassar WITA, Asia/Jayapura WIT);
+    # empty: the agency's (LMS_TIMEZONE). Times are shown to its people in it.
+    zona: Mapped[str | None] = mapped_column(String(40))
 
     parent: Mapped[UnitKerja | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[UnitKerja]] = relationship(back_populates="parent")

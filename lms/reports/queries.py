@@ -8,18 +8,19 @@ to it. Nothing here loads people one by one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from lms.catalog.models import Kursus
 from lms.competencies.models import Kompetensi, LevelPegawai, RiwayatLevel, StandarKompetensi
-from lms.core.time import local_to_utc, year_bounds_utc
+from lms.core.time import Period
 from lms.extensions import db
 from lms.org.models import Jabatan, Pegawai, UnitKerja
 from lms.org.services import team_cte, unit_subtree_cte
-from lms.progress.models import CourseCompletion, Enrolment, Pengembangan
+from lms.progress.models import CourseCompletion, Enrolment
+from lms.progress.services import jp_by_person, jp_rows
 
 PAGE_SIZE = 50
 # Status filters: about the chosen course when there is one, else about all assignments.
@@ -71,7 +72,8 @@ class PersonRow:
     unit: str
     jabatan: str | None
     assigned: int
-    completed: int
+    completed: int  # of the assigned courses
+    self_completed: int  # courses the person chose and completed
     pending: int
     overdue: int
     jp: int
@@ -122,20 +124,22 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
     # Worked out once per statement and joined everywhere below: planned as a set of
     # a few thousand rows, not as a filter over every employee and every enrolment.
     scoped = _materialized(ids, "scoped")
-    start, end = year_bounds_utc(year)
 
     done = aliased(CourseCompletion)
     enrol_filter = []
     if filters.kursus_id:
         enrol_filter.append(Enrolment.kursus_id == filters.kursus_id)
     open_ = done.id.is_(None)
+    is_assigned = Enrolment.source == "assigned"
     enrolments = (
         select(
             Enrolment.pegawai_id.label("pid"),
             func.count().label("enrolled"),
-            func.sum(case((Enrolment.source == "assigned", 1), else_=0)).label("assigned"),
+            func.sum(case((is_assigned, 1), else_=0)).label("assigned"),
             func.sum(case((open_, 1), else_=0)).label("pending"),
-            func.sum(case((and_(open_, Enrolment.source == "assigned"), 1), else_=0)).label("assigned_open"),
+            func.sum(case((and_(open_, is_assigned), 1), else_=0)).label("assigned_open"),
+            func.sum(case((and_(~open_, is_assigned), 1), else_=0)).label("assigned_done"),
+            func.sum(case((and_(~open_, ~is_assigned), 1), else_=0)).label("self_done"),
             func.sum(case((and_(open_, Enrolment.due_date < today), 1), else_=0)).label("overdue"),
         )
         .join(scoped, scoped.c.id == Enrolment.pegawai_id)
@@ -144,36 +148,16 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
         .group_by(Enrolment.pegawai_id)
         .subquery("enr")
     )
-    in_year = and_(CourseCompletion.completed_at >= start, CourseCompletion.completed_at < end)
-    counted = CourseCompletion.kursus_id == filters.kursus_id if filters.kursus_id else literal(True)
-    completions = (
-        select(
-            CourseCompletion.pegawai_id.label("pid"),
-            func.sum(case((counted, 1), else_=0)).label("completed"),
-            func.sum(case((in_year, CourseCompletion.jp), else_=0)).label("jp"),
-        )
-        .join(scoped, scoped.c.id == CourseCompletion.pegawai_id)
-        .group_by(CourseCompletion.pegawai_id)
-        .subquery("comp")
-    )
-    other = (
-        select(Pengembangan.pegawai_id.label("pid"), func.sum(Pengembangan.jp).label("jp"))
-        .join(scoped, scoped.c.id == Pengembangan.pegawai_id)
-        .where(
-            Pengembangan.status == "verified",
-            Pengembangan.tanggal_selesai >= date(year, 1, 1),
-            Pengembangan.tanggal_selesai <= date(year, 12, 31),
-        )
-        .group_by(Pengembangan.pegawai_id)
-        .subquery("dev")
-    )
+    earned = jp_by_person(Period.year(year), select(scoped.c.id))
     enrolled = func.coalesce(enrolments.c.enrolled, 0)
     assigned = func.coalesce(enrolments.c.assigned, 0)
     pending = func.coalesce(enrolments.c.pending, 0)
     assigned_open = func.coalesce(enrolments.c.assigned_open, 0)
+    # "Completed" stands against "Assigned": only assigned courses; own choices apart.
+    completed = func.coalesce(enrolments.c.assigned_done, 0)
+    self_completed = func.coalesce(enrolments.c.self_done, 0)
     overdue = func.coalesce(enrolments.c.overdue, 0)
-    completed = func.coalesce(completions.c.completed, 0)
-    jp = func.coalesce(completions.c.jp, 0) + func.coalesce(other.c.jp, 0)
+    jp = func.coalesce(earned.c.jp, 0)
     query = (
         select(
             Pegawai.id,
@@ -185,6 +169,7 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
             Jabatan.nama.label("jabatan"),
             assigned.label("assigned"),
             completed.label("completed"),
+            self_completed.label("self_completed"),
             pending.label("pending"),
             overdue.label("overdue"),
             jp.label("jp"),
@@ -193,8 +178,7 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
         .join(UnitKerja, UnitKerja.id == Pegawai.unit_id)
         .outerjoin(Jabatan, Jabatan.id == Pegawai.jabatan_id)
         .outerjoin(enrolments, enrolments.c.pid == Pegawai.id)
-        .outerjoin(completions, completions.c.pid == Pegawai.id)
-        .outerjoin(other, other.c.pid == Pegawai.id)
+        .outerjoin(earned, earned.c.pegawai_id == Pegawai.id)
     )
     status = filters.status
     if status == "overdue":
@@ -203,9 +187,11 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
         query = query.where(pending > 0 if filters.kursus_id else assigned_open > 0)
     elif status == "completed":
         # Without a course: every assignment done; a course chosen freely does not count.
-        query = query.where(completed > 0 if filters.kursus_id else and_(assigned > 0, assigned_open == 0))
+        query = query.where(
+            completed + self_completed > 0 if filters.kursus_id else and_(assigned > 0, assigned_open == 0)
+        )
     elif status == "not_enrolled":
-        query = query.where(enrolled == 0, completed == 0)
+        query = query.where(enrolled == 0)
     elif status == "below_jp":
         query = query.where(jp < jp_target)
     # Without a status filter the view is just the scoped people: later statements can
@@ -395,15 +381,7 @@ class UnitFigures:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def _utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start, end] as local calendar days → naive UTC [from, to)."""
-    return (
-        local_to_utc(datetime.combine(start, datetime.min.time())),
-        local_to_utc(datetime.combine(end, datetime.max.time())),
-    )
-
-
-def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: int) -> list[UnitFigures]:
+def monitoring(parent_unit_id: int | None, period: Period, jp_target: int) -> list[UnitFigures]:
     """One row per unit directly under ``parent_unit_id`` (each with its whole subtree),
     a row for people placed directly in the parent, in seven queries.
 
@@ -411,10 +389,10 @@ def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: in
     completed a course in the period; completion rate = of enrolments made in the
     period, the share completed by the period's end; average score = of completions in
     the period; JP met = employees whose JP earned in the period reaches the target;
-    gaps closed = level changes in the period that reached the level the employee's
-    position requires from below it.
+    gaps closed = level changes that reached the level the employee's position requires
+    from below it, counted in the period of the evidence that closed the gap.
     """
-    lo, hi = _utc_bounds(start, end)
+    lo, hi = period.utc_bounds()
     # Map every unit to the row it is counted in.
     if parent_unit_id is None:
         roots = select(UnitKerja.id.label("uid"), UnitKerja.id.label("root")).where(
@@ -452,8 +430,8 @@ def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: in
                 setattr(figures[root], attribute, value or 0)
 
     grouped(select(people.c.root, func.count()).group_by(people.c.root), "employees")
-    enrolled_in = and_(Enrolment.enrolled_at >= lo, Enrolment.enrolled_at <= hi)
-    completed_in = and_(CourseCompletion.completed_at >= lo, CourseCompletion.completed_at <= hi)
+    enrolled_in = and_(Enrolment.enrolled_at >= lo, Enrolment.enrolled_at < hi)
+    completed_in = and_(CourseCompletion.completed_at >= lo, CourseCompletion.completed_at < hi)
     active = (
         select(Enrolment.pegawai_id.label("pid"))
         .where(enrolled_in)
@@ -475,7 +453,7 @@ def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: in
             and_(
                 done.pegawai_id == Enrolment.pegawai_id,
                 done.kursus_id == Enrolment.kursus_id,
-                done.completed_at <= hi,
+                done.completed_at < hi,
             ),
         )
         .where(enrolled_in)
@@ -491,21 +469,10 @@ def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: in
     ):
         if root in figures:
             figures[root].score_sum, figures[root].scored = float(total or 0), count
-    earned = (
-        select(CourseCompletion.pegawai_id.label("pid"), CourseCompletion.jp.label("jp"))
-        .where(completed_in)
-        .union_all(
-            select(Pengembangan.pegawai_id, Pengembangan.jp).where(
-                Pengembangan.status == "verified",
-                Pengembangan.tanggal_selesai >= start,
-                Pengembangan.tanggal_selesai <= end,
-            )
-        )
-        .subquery("earned")
-    )
+    earned = jp_rows(period, select(people.c.pid))
     per_person = (
-        select(earned.c.pid, func.sum(earned.c.jp).label("jp"))
-        .group_by(earned.c.pid)
+        select(earned.c.pegawai_id.label("pid"))
+        .group_by(earned.c.pegawai_id)
         .having(func.sum(earned.c.jp) >= jp_target)
     ).subquery("met")
     grouped(
@@ -525,8 +492,8 @@ def monitoring(parent_unit_id: int | None, start: date, end: date, jp_target: in
             ),
         )
         .where(
-            RiwayatLevel.at >= lo,
-            RiwayatLevel.at <= hi,
+            RiwayatLevel.achieved_at >= lo,
+            RiwayatLevel.achieved_at < hi,
             RiwayatLevel.old_level < StandarKompetensi.level,
             RiwayatLevel.new_level >= StandarKompetensi.level,
         )
@@ -541,3 +508,17 @@ def total(rows: list[UnitFigures], label: str) -> UnitFigures:
     for row in rows:
         result.add(row)
     return result
+
+
+def overdue_people(scope: Scope, *, today: date) -> int:
+    """How many people in the scope have an assigned course past its due date, not completed."""
+    done = aliased(CourseCompletion)
+    return db.session.scalar(
+        select(func.count(func.distinct(Enrolment.pegawai_id)))
+        .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
+        .where(
+            Enrolment.pegawai_id.in_(scope.ids()),
+            Enrolment.due_date < today,
+            done.id.is_(None),
+        )
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,17 +17,19 @@ from lms.certificates import services as certificates
 from lms.competencies import services as competencies
 from lms.competencies.forms import JENIS_LABELS
 from lms.core.charts import Bar, LevelRow, bar_chart, level_chart
-from lms.core.errors import DomainError, Forbidden
-from lms.core.time import local_today
-from lms.core.web import safe_next
+from lms.core.errors import DomainError, ForbiddenError
+from lms.core.forms import flash_error
+from lms.core.time import Period, local_today
+from lms.core.web import date_arg, int_arg, safe_next
 from lms.extensions import db
 from lms.org.models import Jabatan, Pegawai, UnitKerja
-from lms.org.services import find_by_nip, may_see
+from lms.org.services import find_visible
 from lms.progress import development
+from lms.progress import routes as progress_routes
 from lms.progress import services as progress
 
 from . import queries
-from .export import Sheet, to_csv, to_xlsx
+from .export import NipCell, Sheet, to_csv, to_xlsx
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -44,9 +46,9 @@ def _require_login():
 def _visible_pegawai(nip: str) -> Pegawai:
     """The employee, if the viewer may see them. Not existing and not allowed look the
     same (403), so a supervisor cannot probe for people outside the team."""
-    pegawai = find_by_nip(nip)
-    if pegawai is None or not may_see(current_user, pegawai.id):
-        raise Forbidden(_("You can see the profiles of your team only."))
+    pegawai = find_visible(nip, current_user)
+    if pegawai is None:
+        raise ForbiddenError(_("You can see the profiles of your team only."))
     return pegawai
 
 
@@ -102,13 +104,12 @@ def _scope() -> queries.Scope:
     if current_user.is_admin and request.values.get("lingkup") != "tim":
         return queries.Scope(atasan_id=None)
     if not supervises_anyone(current_user):
-        raise Forbidden(_("This page is for supervisors: nobody has you as their atasan."))
+        raise ForbiddenError(_("This page is for supervisors: nobody has you as their atasan."))
     return queries.Scope(atasan_id=current_user.pegawai_id)
 
 
 def _int_arg(name: str) -> int | None:
-    raw = request.values.get(name, "")
-    return int(raw) if raw.isdigit() else None
+    return int_arg(request.values.get(name))
 
 
 def _filters() -> queries.TeamFilters:
@@ -155,7 +156,7 @@ def team():
         today=today,
         year=today.year,
         jp_target=progress.jp_target(),
-        page=_int_arg("halaman") or 1,
+        page=min(_int_arg("halaman") or 1, 100_000),
     )
     return render_template(
         "reports/team.html",
@@ -164,7 +165,7 @@ def team():
         args=_view_args(filters),
         admin_scope=scope.atasan_id is None,
         units=_team_units(scope),
-        positions=db.session.execute(select(Jabatan.id, Jabatan.nama).order_by(Jabatan.nama)).all(),
+        positions=_team_positions(scope),
         courses=db.session.execute(
             select(Kursus.id, Kursus.title).where(Kursus.status == "published").order_by(Kursus.title)
         ).all(),
@@ -184,6 +185,15 @@ def _team_units(scope: queries.Scope):
     return db.session.execute(units).all()
 
 
+def _team_positions(scope: queries.Scope):
+    """Positions to filter by: those the team holds."""
+    return db.session.execute(
+        select(Jabatan.id, Jabatan.nama)
+        .where(Jabatan.id.in_(scope.ids().with_only_columns(Pegawai.jabatan_id)))
+        .order_by(Jabatan.nama)
+    ).all()
+
+
 def _check_format(fmt: str) -> None:
     if fmt not in ("csv", "xlsx"):
         raise DomainError(_("Export as CSV or XLSX."), status=404)
@@ -192,7 +202,7 @@ def _check_format(fmt: str) -> None:
 def _download(sheets: list[Sheet], stem: str, fmt: str) -> Response:
     """A file download: CSV holds the first sheet, XLSX all of them."""
     if fmt == "csv":
-        body, mimetype = to_csv(sheets[0]), "text/csv; charset=utf-8"
+        body, mimetype = to_csv(sheets[0], locale=str(get_locale())), "text/csv; charset=utf-8"
     else:
         body, mimetype = to_xlsx(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
@@ -216,7 +226,8 @@ def _team_sheets(rows, courses) -> list[Sheet]:
             _("Unit"),
             _("Position"),
             _("Assigned"),
-            _("Completed"),
+            _("Completed (assigned)"),
+            _("Completed (own choice)"),
             _("Not yet completed"),
             _("Overdue"),
             _("JP this year"),
@@ -224,7 +235,7 @@ def _team_sheets(rows, courses) -> list[Sheet]:
         ],
         [
             [
-                r.nip,
+                NipCell(r.nip),
                 r.nama,
                 r.status_asn,
                 r.golongan,
@@ -232,6 +243,7 @@ def _team_sheets(rows, courses) -> list[Sheet]:
                 r.jabatan,
                 r.assigned,
                 r.completed,
+                r.self_completed,
                 r.pending,
                 r.overdue,
                 r.jp,
@@ -281,10 +293,10 @@ def team_export(fmt):
 def _due_date(raw: str) -> date | None:
     if not raw:
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise DomainError(_("Give the due date as a date."), field="due_date") from None
+    due = date_arg(raw)
+    if due is None:
+        raise DomainError(_("Give the due date as a date."), field="due_date")
+    return due
 
 
 @bp.post("/tim/tugaskan")
@@ -303,22 +315,20 @@ def assign():
                 scope, filters, today=today, year=today.year, jp_target=progress.jp_target()
             )
         else:
-            raw = request.form.getlist("pegawai")
-            if not all(v.isdigit() for v in raw):
+            ids = [int_arg(v) for v in request.form.getlist("pegawai")]
+            if None in ids:
                 raise DomainError(_("Choose people from the list."), field="pegawai")
-            ids = [int(v) for v in raw]
             if queries.ids_outside(scope, ids):
-                raise Forbidden(_("You can assign courses to your own team only."))
+                raise ForbiddenError(_("You can assign courses to your own team only."))
         outcome = progress.assign_many(ids, kursus, due_date=due, assigned_by_id=current_user.pegawai_id)
-    except Forbidden:
+    except ForbiddenError:
         raise
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(back)
     if outcome.already_done and not (outcome.created or outcome.updated):
         flash(_("Everyone chosen has already completed this course; nothing was assigned."), "warning")
         return redirect(back)
-    db.session.commit()
     message = _(
         "%(title)s assigned: %(new)d new, %(moved)d with a new due date.",
         title=kursus.title,
@@ -336,29 +346,26 @@ def assign():
 # --- monitoring and evaluation (admins) ---------------------------------------------------
 
 
-def _period() -> tuple[date, date]:
+def _period() -> Period:
+    """The days asked for, both included (From … To …): this year so far by default."""
     today = local_today()
-    try:
-        start = (
-            date.fromisoformat(request.args.get("dari", ""))
-            if request.args.get("dari")
-            else date(today.year, 1, 1)
-        )
-        end = date.fromisoformat(request.args.get("sampai", "")) if request.args.get("sampai") else today
-    except ValueError:
-        raise DomainError(_("Give the period as two dates.")) from None
+    raw_start, raw_end = request.args.get("dari"), request.args.get("sampai")
+    start = date_arg(raw_start) if raw_start else date(today.year, 1, 1)
+    end = date_arg(raw_end) if raw_end else today
+    if start is None or end is None:
+        raise DomainError(_("Give the period as two dates."))
     if end < start:
         raise DomainError(_("The period ends before it starts."))
-    return start, end
+    return Period.days(start, end)
 
 
 def _monitoring():
-    start, end = _period()
+    period = _period()
     unit_id = _int_arg("unit")
     unit = db.session.get(UnitKerja, unit_id) if unit_id else None
-    rows = queries.monitoring(unit.id if unit else None, start, end, progress.jp_target())
+    rows = queries.monitoring(unit.id if unit else None, period, progress.jp_target())
     rows = [r for r in rows if r.employees or r.unit_id != (unit.id if unit else None)]
-    return unit, start, end, rows, queries.total(rows, _("All"))
+    return unit, period, rows, queries.total(rows, _("All"))
 
 
 def _percent(value: float) -> str:
@@ -369,9 +376,9 @@ def _percent(value: float) -> str:
 @admin_required
 def monitoring():
     try:
-        unit, start, end, rows, total = _monitoring()
+        unit, period, rows, total = _monitoring()
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash_error(exc)
         return redirect(url_for(".monitoring"))
     charts = [
         (
@@ -393,8 +400,8 @@ def monitoring():
     return render_template(
         "reports/monitoring.html",
         unit=unit,
-        start=start,
-        end=end,
+        start=period.start,
+        end=period.last,
         rows=rows,
         total=total,
         charts=charts,
@@ -408,7 +415,7 @@ def monitoring():
 @admin_required
 def monitoring_export(fmt):
     _check_format(fmt)
-    _unit, start, end, rows, total = _monitoring()
+    _unit, period, rows, total = _monitoring()
     sheet = Sheet(
         _("Monitoring"),
         [
@@ -441,7 +448,36 @@ def monitoring_export(fmt):
             for r in [*rows, total]
         ],
     )
-    return _download([sheet], f"monev-{start.isoformat()}-{end.isoformat()}", fmt)
+    return _download([sheet], f"monev-{period.start.isoformat()}-{period.last.isoformat()}", fmt)
+
+
+# --- admin overview and the supervisor's box at home --------------------------------------
+
+
+@bp.get("/admin")
+@admin_required
+def admin_home():
+    """Every admin page, one tap from the menu."""
+    return render_template("reports/admin.html", pending_count=development.pending_count(current_user))
+
+
+def _team_panel(user):
+    """At home, for supervisors: records waiting for them and team members overdue."""
+    if supervises_anyone(user):
+        scope, args = queries.Scope(atasan_id=user.pegawai_id), ({"lingkup": "tim"} if user.is_admin else {})
+    elif user.is_admin:
+        scope, args = queries.Scope(atasan_id=None), {}
+    else:
+        return None
+    overdue = queries.overdue_people(scope, today=local_today())
+    return "reports/home_panel.html", {
+        "pending": development.pending_count(user),
+        "overdue": overdue,
+        "args": args,
+    }
+
+
+progress_routes.register_home_panel(_team_panel)
 
 
 @bp.app_context_processor

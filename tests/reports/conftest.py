@@ -243,7 +243,8 @@ def table(html: str, css_class: str) -> list[list[str]]:
 
 
 WHO_RE = re.compile(r"^(?P<nama>.*?) (?P<nip>\d{18}) · (?P<jabatan>.*?) · (?P<unit>.*)$")
-GAP_RE = re.compile(r"(\S+) (\d)→(\d)")
+# A gap reads "M.01 Integritas 2→3": the code, its name, current → required.
+GAP_RE = re.compile(r"([A-Z]{1,3}\.[A-Z0-9.-]+) .*?(\d)→(\d)")
 
 
 def team_rows(response) -> dict[str, dict]:
@@ -252,7 +253,7 @@ def team_rows(response) -> dict[str, dict]:
     rows = table(response.get_data(as_text=True), "team")
     people = {}
     for cells in rows[1:]:
-        _pick, who, assigned, completed, overdue, jp, gaps = cells
+        _pick, who, assigned, completed, overdue, own, jp, gaps = cells
         found = WHO_RE.match(who)
         assert found, who
         people[found["nama"]] = {
@@ -262,6 +263,7 @@ def team_rows(response) -> dict[str, dict]:
             "assigned": int(assigned),
             "completed": int(completed),
             "overdue": int(overdue),
+            "self_completed": int(own),
             "jp": int(jp),
             "gaps": [(code, int(now), int(need)) for code, now, need in GAP_RE.findall(gaps)],
         }
@@ -294,9 +296,13 @@ def flashes(response) -> list[str]:
 
 
 def csv_rows(response) -> list[list[str]]:
+    """The rows of a CSV export, read the way a spreadsheet set up for its language reads
+    it: ";" for Indonesian, "," for English (the header tells which)."""
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf"), "the CSV starts with a UTF-8 byte-order mark"
-    return list(csv.reader(io.StringIO(body[3:].decode("utf-8"))))
+    text = body[3:].decode("utf-8")
+    delimiter = ";" if '";"' in text.split("\r\n", 1)[0] else ","
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def workbook(response):

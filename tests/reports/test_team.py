@@ -21,6 +21,7 @@ from lms.catalog.models import Kursus
 from lms.competencies.services import set_standards
 from lms.extensions import db
 from lms.org.models import Pegawai
+from lms.org.nip import normalise
 from lms.progress.models import Enrolment
 from lms.reports.queries import PAGE_SIZE
 from tests.conftest import NIPS
@@ -96,7 +97,13 @@ def test_each_person_shows_assigned_completed_overdue_and_jp_this_year(client, s
     rows = team_rows(client.get("/tim"))
     assert set(rows) == {LEARNER, OTHER}
     learner, other = rows[LEARNER], rows[OTHER]
-    assert (learner["assigned"], learner["completed"], learner["overdue"]) == (2, 2, 1)
+    # "Completed" stands against "Assigned": her two completions were courses she chose.
+    assert (learner["assigned"], learner["completed"], learner["self_completed"], learner["overdue"]) == (
+        2,
+        0,
+        2,
+        1,
+    )
     # 4 JP from this year's course + 6 verified; not the pending 10 nor last year's 7 and 8.
     assert learner["jp"] == 10
     # Completed, so not overdue although the due date has passed.
@@ -264,7 +271,7 @@ def test_a_course_filter_narrows_the_figures_to_that_course(client, supervisor, 
     rows = team_rows(client.get("/tim", query_string={"kursus": courses.b.id}))
     assert (rows[LEARNER]["assigned"], rows[LEARNER]["completed"], rows[LEARNER]["overdue"]) == (1, 0, 0)
     assert (rows[OTHER]["assigned"], rows[OTHER]["completed"]) == (0, 0)
-    assert (rows["Budi Santoso"]["assigned"], rows["Budi Santoso"]["completed"]) == (0, 1)
+    assert (rows["Budi Santoso"]["assigned"], rows["Budi Santoso"]["self_completed"]) == (0, 1)
     # JP stays the year's total: it is about the person, not the course.
     assert rows["Budi Santoso"]["jp"] == 5 + 20
 
@@ -569,7 +576,8 @@ TEAM_HEADER = [
     "Unit",
     "Position",
     "Assigned",
-    "Completed",
+    "Completed (assigned)",
+    "Completed (own choice)",
     "Not yet completed",
     "Overdue",
     "JP this year",
@@ -586,20 +594,25 @@ def test_the_csv_export_has_a_header_and_every_person_in_the_view_not_just_one_p
     rows = csv_rows(response)
     assert rows[0] == TEAM_HEADER
     assert len(rows) == 1 + 57
-    assert {r[0] for r in rows[1:]} == {person(i).nip for i in big_team} | {NIPS["learner"], NIPS["other"]}
+    # NIPs come grouped ("19920315 201903 2 001"), so a spreadsheet keeps every digit.
+    assert {normalise(r[0]) for r in rows[1:]} == {person(i).nip for i in big_team} | {
+        NIPS["learner"],
+        NIPS["other"],
+    }
+    assert all(len(r[0]) == 21 and r[0].count(" ") == 3 for r in rows[1:])
     assert len(csv_rows(client.get("/tim/ekspor.csv", query_string={"q": "Peserta"}))) == 1 + 2
 
 
 def test_the_csv_export_carries_the_figures_of_the_view(client, supervisor, figures_scenario):
     rows = {r[1]: r for r in csv_rows(client.get("/tim/ekspor.csv"))[1:]}
     learner = rows[LEARNER]
-    assert learner[:6] == [NIPS["learner"], LEARNER, "PNS", "III/a", "UPT Uji", "Apoteker"]
-    # assigned, completed, not yet completed, overdue, JP this year
-    assert learner[6:11] == ["2", "2", "2", "1", "10"]
-    assert learner[11].startswith("T.KEFARMASIAN ")
-    assert "(0→4)" in learner[11] and "M.02" in learner[11] and "M.01" in learner[11]
-    assert "SK.01" not in learner[11]
-    assert rows[OTHER][5:12] == ["", "1", "1", "0", "0", "20", ""]
+    assert learner[:6] == ["19920315 201903 2 001", LEARNER, "PNS", "III/a", "UPT Uji", "Apoteker"]
+    # assigned, completed of those, completed by own choice, not yet completed, overdue, JP this year
+    assert learner[6:12] == ["2", "0", "2", "2", "1", "10"]
+    assert learner[12].startswith("T.KEFARMASIAN ")
+    assert "(0→4)" in learner[12] and "M.02" in learner[12] and "M.01" in learner[12]
+    assert "SK.01" not in learner[12]
+    assert rows[OTHER][5:13] == ["", "1", "1", "0", "0", "0", "20", ""]
 
 
 def test_the_xlsx_export_has_the_team_and_the_courses_with_the_same_rows(
@@ -611,7 +624,8 @@ def test_the_xlsx_export_has_the_team_and_the_courses_with_the_same_rows(
     assert book.sheetnames == ["Team", "Courses"]
     team = sheet_rows(book["Team"])
     as_text = [["" if v is None else str(v) for v in row] for row in team]
-    assert as_text == csv_rows(client.get("/tim/ekspor.csv"))
+    in_csv = [[normalise(row[0]), *row[1:]] for row in csv_rows(client.get("/tim/ekspor.csv"))]
+    assert as_text == in_csv
     assert len(team) == 1 + 57 + 3
     courses = sheet_rows(book["Courses"])
     assert courses[0] == [

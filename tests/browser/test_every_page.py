@@ -1,0 +1,311 @@
+"""Every page each role can reach, checked with axe-core on a phone and on a desktop.
+
+For each role the test signs in through the login form and crawls the app by its links,
+breadth first from the home page: same-origin GET links only, never sign-out, language
+switches or downloads. Each page is loaded at 360 px (a phone) and at 1280 px, audited
+with ``assert_accessible``'s rules and saved as a full-page screenshot in
+test-results/screens/<role>/<slug>-<width>.png. Every serious or critical violation and
+every server error is collected, and the test fails once, at the end, with all of them
+(also written to test-results/a11y/<role>.txt).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections import deque
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from lms.catalog.models import Kursus
+from lms.certificates.models import Sertifikat
+from lms.competencies import services as competencies
+from lms.core.time import local_today
+from lms.extensions import db
+from lms.progress import development
+from lms.progress import services as progress
+from lms.quizzes import services as quizzes
+from tests.browser.axe import audit
+from tests.browser.conftest import sign_in
+from tests.conftest import NIPS
+
+pytestmark = pytest.mark.browser
+
+RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+PAGE_LIMIT = 60  # pages per role
+PER_SHAPE = 4  # pages per URL shape (/kompetensi/<code>, /kursus/<slug>/modul/<m>, ...)
+WIDTHS = {
+    360: dict(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="id-ID"),
+    1280: dict(viewport={"width": 1280, "height": 900}, locale="id-ID"),
+}
+# Sign-out and the language switch are POST forms; the rest are downloads.
+SKIP = re.compile(r"^/(keluar|bahasa|media/)|\.(pdf|csv|xlsx)$|/ekspor|/bukti$|[?&]lang=")
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+DRAFT = "kursus-draf"
+# Boxes whose content is cut off or scrolls inside them (wide tables), and controls
+# smaller than 24 x 24 px: reported, not failed (axe's target-size fails the cramped ones).
+LAYOUT = """() => {
+  const name = el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "")
+    + (el.closest("section[aria-labelledby]") ? " in section " + el.closest("section[aria-labelledby]").getAttribute("aria-labelledby") : "");
+  const clipped = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    const style = getComputedStyle(el);
+    if (el.clientWidth > 2 && el.scrollWidth > el.clientWidth + 2
+        && ["auto", "scroll", "hidden"].includes(style.overflowX))
+      clipped.push(name(el) + " shows " + el.clientWidth + " of " + el.scrollWidth + " px");
+  }
+  const small = [];
+  for (const el of document.querySelectorAll("button, select, input:not([type=hidden]), nav a")) {
+    const box = el.getBoundingClientRect();
+    if (box.width && box.height && (box.width < 24 || box.height < 24))
+      small.push(name(el) + (el.type ? "[" + el.type + "]" : "") + ' "' + (el.textContent || el.name || "").trim().slice(0, 30)
+        + '" ' + Math.round(box.width) + "x" + Math.round(box.height));
+  }
+  return {clipped, small};
+}"""
+# Pictures are loading="lazy": load them all before the full-page screenshot.
+EAGER = """() => Promise.all([...document.images].map(img => {
+  img.loading = "eager";
+  return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; setTimeout(done, 3000); });
+}))"""
+
+
+def course(slug: str) -> Kursus:
+    return db.session.scalar(db.select(Kursus).where(Kursus.slug == slug))
+
+
+def good_answers(questions: list[dict]) -> dict:
+    answers = {}
+    for q in questions:
+        if q["type"] == "single":
+            answers[q["id"]] = next(o["id"] for o in q["options"] if o["correct"])
+        elif q["type"] == "multiple":
+            answers[q["id"]] = [o["id"] for o in q["options"] if o["correct"]]
+        elif q["type"] == "truefalse":
+            answers[q["id"]] = "true" if q["answer"] else "false"
+        else:
+            answers[q["id"]] = q["answers"][0]
+    return answers
+
+
+@pytest.fixture
+def content(users, shipped_courses, complete_course, make_course):
+    """A little of everything, so that pages have something to show:
+    - the learner: assigned "keamanan-informasi-kantor" by the supervisor and completed it
+      (a certificate); a submitted, failed attempt at "nilai-dasar-berakhlak"; an open
+      timed attempt at "standar-pelayanan-publik"; a development record waiting for the
+      supervisor;
+    - the other team member: an overdue assignment;
+    - a draft course that only the trainer and the admin may preview."""
+    learner, other, supervisor = users["learner"], users["other"], users["supervisor"]
+    security, values, service = (
+        course(s) for s in ("keamanan-informasi-kantor", "nilai-dasar-berakhlak", "standar-pelayanan-publik")
+    )
+    progress.assign(
+        learner.pegawai_id,
+        security,
+        due_date=local_today() + timedelta(days=14),
+        assigned_by_id=supervisor.pegawai_id,
+    )
+    db.session.commit()
+    completion = complete_course(learner, security)
+
+    progress.enrol(learner.pegawai_id, values)
+    attempt = quizzes.start_attempt(learner.pegawai_id, quizzes.quiz_for_course(values.id))
+    answers = good_answers(attempt.version.questions)
+    answers.pop(attempt.layout[0]["id"])  # one left blank: failed, with feedback to show
+    quizzes.submit_attempt(attempt, answers)
+
+    progress.enrol(learner.pegawai_id, service)
+    quizzes.start_attempt(learner.pegawai_id, quizzes.quiz_for_course(service.id))
+
+    development.create(
+        learner.pegawai_id,
+        development.DevelopmentInput(
+            jenis="pelatihan",
+            judul="Pelatihan Pengelolaan Obat",
+            penyelenggara="Bapelkes Kupang",
+            tanggal_mulai=local_today() - timedelta(days=10),
+            tanggal_selesai=local_today() - timedelta(days=8),
+            jp=24,
+        ),
+        development.EvidenceFile("sertifikat.pdf", PDF),
+        competencies.known_codes(),
+    )
+    progress.assign(
+        other.pegawai_id,
+        values,
+        due_date=local_today() - timedelta(days=3),
+        assigned_by_id=supervisor.pegawai_id,
+    )
+    db.session.commit()
+    make_course(DRAFT, status="draft")
+
+    code = db.session.scalar(db.select(Sertifikat.code).where(Sertifikat.completion_id == completion.id))
+    assert code, "the completion has no certificate"
+    return {"certificate": code}
+
+
+def seeds_for(role: str, content: dict) -> list[str]:
+    """The home page, then pages that no link leads to (they are reported as such)."""
+    extra = {
+        "anonymous": [f"/verifikasi/{content['certificate']}", "/verifikasi"],
+        "trainer": [f"/kursus/{DRAFT}"],
+        "admin": ["/admin/sertifikat", "/admin/standar", f"/kursus/{DRAFT}"],
+    }
+    return ["/", *extra.get(role, [])]
+
+
+def shape(path_and_query: str) -> tuple:
+    path, _, query = path_and_query.partition("?")
+    parts = [p for p in path.split("/") if p]
+    keys = sorted({pair.split("=", 1)[0] for pair in query.split("&") if pair})
+    return (parts[0] if parts else "", len(parts), tuple(keys))
+
+
+def slug_of(path_and_query: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", path_and_query).strip("-")[:120] or "home"
+
+
+def local(base: str, href: str) -> str | None:
+    """The path and query of a same-origin link worth visiting, else None."""
+    href = urldefrag(href).url
+    parts = urlsplit(href)
+    if f"{parts.scheme}://{parts.netloc}" != base:
+        return None
+    target = canonical(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return None if SKIP.search(target) else target
+
+
+def canonical(path_and_query: str) -> str:
+    """One spelling per page: /masuk?next=%2F and /masuk?next=/ are the same."""
+    path, _, query = path_and_query.partition("?")
+    query = urlencode(sorted(parse_qsl(query, keep_blank_values=True)), safe="/")
+    return path + (f"?{query}" if query else "")
+
+
+class Crawl:
+    def __init__(self, chromium, base: str, role: str):
+        self.base, self.role = base, role
+        self.screens = RESULTS / "screens" / role
+        shutil.rmtree(self.screens, ignore_errors=True)  # no pictures left from an older run
+        self.screens.mkdir(parents=True)
+        self.contexts, self.pages = [], {}
+        for width, options in WIDTHS.items():
+            context = chromium.new_context(**options)
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            self.contexts.append(context)
+            self.pages[width] = page
+        self.failures: list[str] = []
+        self.notes: list[str] = []
+        self.lesser: list[str] = []
+        self.small: dict[str, list[str]] = {}  # control under 24x24 px at 360 -> pages
+        self.audited: list[str] = []
+
+    def sign_in(self, nip: str) -> None:
+        for page in self.pages.values():
+            sign_in(page, self.base, nip)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+    def load(self, target: str, width: int) -> str | None:
+        """Open a page at one width; returns where it landed (after redirects)."""
+        try:
+            response = self.pages[width].goto(self.base + target)
+        except PlaywrightError as exc:
+            self.failures.append(f"{target} @{width}: could not be loaded: {exc.message.splitlines()[0]}")
+            return None
+        if response is not None and response.status >= 500:
+            self.failures.append(f"{target} @{width}: HTTP {response.status}")
+        return canonical(self.pages[width].url.removeprefix(self.base))
+
+    def audit(self, target: str, landed: str, width: int) -> None:
+        """Check the page open at one width with axe, and photograph it."""
+        page = self.pages[width]
+        label = f"{landed} @{width}px" + (f" (from {target})" if landed != target else "")
+        failing, lesser = audit(page, label)
+        self.failures.extend(failing)
+        self.lesser.extend(lesser)
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        if wide > width:
+            self.notes.append(f"{landed} @{width}px: the page is {wide} px wide (scrolls sideways)")
+        layout = page.evaluate(LAYOUT)
+        for box in sorted(set(layout["clipped"])):
+            self.notes.append(f"{landed} @{width}px: cut off or scrolls inside: {box}")
+        if width == 360:
+            for control in set(layout["small"]):
+                self.small.setdefault(control, []).append(landed)
+        page.evaluate(EAGER)
+        page.screenshot(path=str(self.screens / f"{slug_of(landed)}-{width}.png"), full_page=True)
+
+    def links(self) -> list[str]:
+        hrefs = self.pages[1280].eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+        return [t for t in (local(self.base, h) for h in hrefs) if t]
+
+    def run(self, seeds: list[str]) -> None:
+        queue, queued = deque(seeds), set(seeds)
+        landed_on: set[str] = set()
+        per_shape: dict[tuple, int] = {}
+        linked: set[str] = {"/"}
+        while queue and len(self.audited) < PAGE_LIMIT:
+            target = queue.popleft()
+            landed = self.load(target, 1280)
+            if landed is None or landed in landed_on:
+                continue  # a redirect to a page already seen
+            landed_on.add(landed)
+            self.audit(target, landed, 1280)
+            if self.load(target, 360) is not None:
+                self.audit(target, landed, 360)
+            self.audited.append(landed)
+            for link in self.links():
+                if link != landed:
+                    linked.add(link)
+                key = shape(link)
+                if link in queued or per_shape.get(key, 0) >= PER_SHAPE:
+                    continue
+                per_shape[key] = per_shape.get(key, 0) + 1
+                queued.add(link)
+                queue.append(link)
+        for seed in seeds:
+            if seed not in linked:
+                self.notes.append(f"{seed}: no link leads here (audited as a seed)")
+        for control, pages in sorted(self.small.items()):
+            self.notes.append(f"under 24x24 px at 360: {control} on {len(pages)} pages, e.g. {pages[0]}")
+        if queue:
+            self.notes.append(f"stopped at {PAGE_LIMIT} pages; not visited: {', '.join(queue)}")
+
+
+@pytest.mark.parametrize("role", ["anonymous", "learner", "supervisor", "trainer", "admin"])
+def test_every_page_is_accessible(role, live_server, chromium, content):
+    started = time.monotonic()
+    crawl = Crawl(chromium, live_server, role)
+    try:
+        if role != "anonymous":
+            crawl.sign_in(NIPS[role])
+        crawl.run(seeds_for(role, content))
+    finally:
+        crawl.close()
+
+    report = [
+        f"{role}: {len(crawl.audited)} pages at 360 and 1280 px in {time.monotonic() - started:.0f} s",
+        *(f"  page {p}" for p in crawl.audited),
+        *(f"  note {n}" for n in crawl.notes),
+        *(f"  minor {n}" for n in crawl.lesser),
+        *crawl.failures,
+    ]
+    (RESULTS / "a11y").mkdir(parents=True, exist_ok=True)
+    (RESULTS / "a11y" / f"{role}.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
+    print("\n".join(report[: len(report) - len(crawl.failures)]))
+    assert len(crawl.audited) > (1 if role == "anonymous" else 5), "the crawl found almost nothing"
+    assert not crawl.failures, f"{len(crawl.failures)} problems on {role}'s pages:\n" + "\n".join(
+        crawl.failures
+    )

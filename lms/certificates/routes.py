@@ -115,6 +115,10 @@ def revoke(code):
 @admin_required
 def restore(code):
     sertifikat = services.by_code(code)
-    services.restore(sertifikat)
+    try:
+        services.restore(sertifikat)
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for(".admin_list", q=services.display_code(sertifikat.code)))
     flash(_("Certificate %(code)s is valid again.", code=services.display_code(sertifikat.code)), "success")
     return redirect(url_for(".admin_list", q=services.display_code(sertifikat.code)))

@@ -131,6 +131,8 @@ def revoke(sertifikat: Sertifikat, *, by_pegawai_id: int, reason: str) -> None:
 
 def restore(sertifikat: Sertifikat) -> None:
     """Undo a revocation made in error."""
+    if sertifikat.revoked_at is None:
+        raise DomainError(_("This certificate is valid; there is nothing to restore."), status=409)
     sertifikat.revoked_at = None
     sertifikat.revoked_by_id = None
     sertifikat.revoke_reason = None

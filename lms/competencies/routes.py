@@ -248,8 +248,10 @@ def to_verify():
 @bp.post("/pengembangan/<record_id>/verifikasi")
 def decide(record_id):
     record = development.get(record_id)
+    if record.pegawai_id == current_user.pegawai_id:
+        raise ForbiddenError()  # one's own record: known to them, never theirs to decide
     if not development.may_verify(current_user, record):
-        raise ForbiddenError()
+        raise NotFoundError()  # the same answer as for a record that does not exist
     form = DecisionForm()
     if not form.validate_on_submit():
         flash(_("The note is too long (at most 500 characters)."), "error")

@@ -17,7 +17,7 @@ from lms.certificates import services as certificates
 from lms.competencies import services as competencies
 from lms.competencies.forms import JENIS_LABELS
 from lms.core.charts import Bar, LevelRow, bar_chart, level_chart
-from lms.core.errors import DomainError, ForbiddenError
+from lms.core.errors import DomainError, ForbiddenError, NotFoundError
 from lms.core.forms import flash_error
 from lms.core.time import Period, local_today
 from lms.core.web import date_arg, int_arg, safe_next
@@ -47,6 +47,8 @@ def _visible_pegawai(nip: str) -> Pegawai:
     """The employee, if the viewer may see them. Not existing and not allowed look the
     same (403), so a supervisor cannot probe for people outside the team."""
     pegawai = find_visible(nip, current_user)
+    if pegawai is None and current_user.is_admin:
+        raise NotFoundError(_("No employee has this NIP."))  # admins may see everyone: nothing to hide
     if pegawai is None:
         raise ForbiddenError(_("You can see the profiles of your team only."))
     return pegawai

@@ -349,3 +349,50 @@ def test_only_admins_record_assessments(client, auth, login_as, who):
     assert client.get(ASSESSMENT_PAGE).status_code == 403
     assert auth.post(ASSESSMENT_PAGE, assessment_form()).status_code == 403
     assert evidence_count() == 0
+
+
+def test_an_admin_cannot_record_an_assessment_of_himself(client, auth, login_as, users):
+    admin = login_as("admin")
+    page = client.get(f"/admin/asesmen/{NIPS['admin']}").get_data(as_text=True)
+    assert ui_text("You cannot record an assessment of yourself; another admin must record it.") in page
+    assert 'name="held_on"' not in page
+    response = auth.post(f"/admin/asesmen/{NIPS['admin']}", assessment_form())
+    assert response.status_code == 400
+    assert evidence_count() == 0
+    with pytest.raises(DomainError):
+        services.record_assessment(admin.pegawai_id, "M.01", 3, local_today(), admin.pegawai_id)
+
+
+def test_an_assessment_recorded_in_error_is_deleted_and_the_level_worked_out_again(
+    client, auth, login_as, users, complete_course, course
+):
+    """The course showed level 2; an assessment capped it at 1; deleting the assessment
+    puts the level back to what the course shows."""
+    learner = users["learner"]
+    complete_course(learner, course, when=datetime(2026, 1, 10, 3))
+    assert stored_level(learner.pegawai_id) == 2
+    login_as("admin")
+    auth.post(ASSESSMENT_PAGE, assessment_form(code="M.01", level="1"))
+    assert stored_level(learner.pegawai_id) == 1
+    bukti = db.session.scalar(select(Bukti).where(Bukti.jenis == "asesmen"))
+    page = client.get(ASSESSMENT_PAGE).get_data(as_text=True)
+    assert f"/admin/asesmen/{NIPS['learner']}/{bukti.id}/hapus" in page
+    response = auth.post(f"/admin/asesmen/{NIPS['learner']}/{bukti.id}/hapus")
+    assert response.headers["Location"] == ASSESSMENT_PAGE
+    assert stored_level(learner.pegawai_id) == 2
+    assert db.session.scalar(select(func.count()).select_from(Bukti).where(Bukti.jenis == "asesmen")) == 0
+
+
+def test_deleting_the_only_evidence_takes_the_level_back_to_nothing(users):
+    learner, admin = users["learner"], users["admin"]
+    bukti = services.record_assessment(learner.pegawai_id, "M.03", 3, local_today(), admin.pegawai_id)
+    db.session.commit()
+    assert services.delete_evidence(bukti) == 0
+    db.session.commit()
+    assert stored_level(learner.pegawai_id, "M.03") == 0
+
+
+@pytest.mark.parametrize("bukti_id", ["not-an-id", "00000000-0000-4000-8000-000000000000"])
+def test_deleting_an_assessment_that_is_not_there_is_a_404(client, auth, login_as, users, bukti_id):
+    login_as("admin")
+    assert auth.post(f"/admin/asesmen/{NIPS['learner']}/{bukti_id}/hapus").status_code == 404

@@ -479,3 +479,41 @@ def test_a_supervisor_cannot_delete_the_employees_record(client, auth, login_as,
     auth.post(f"/pengembangan/{record.id}/hapus")
     assert db.session.get(Pengembangan, record.id) is not None
     assert storage().exists(record.file_key)
+
+
+def test_a_request_that_fails_after_the_file_was_saved_leaves_no_file_and_no_record(
+    client, login_as, submit, stored_files, monkeypatch
+):
+    """The record is written before the file; if the request then fails, the rollback takes
+    the file away again."""
+    import lms.competencies.routes as routes
+
+    login_as("learner")
+    before = stored_files()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the request fails after the upload")
+
+    monkeypatch.setattr(routes, "flash", broken)
+    assert submit().status_code == 500
+    assert record_count() == 0
+    assert stored_files() == before
+
+
+def test_a_withdrawn_records_file_goes_once_the_deletion_is_committed(
+    client, auth, login_as, submit, stored_files
+):
+    login_as("learner")
+    before = stored_files()
+    submit()
+    record = db.session.scalar(select(Pengembangan))
+    assert len(stored_files() - before) == 1
+    auth.post(f"/pengembangan/{record.id}/hapus")
+    assert record_count() == 0 and stored_files() == before
+
+
+def test_the_upload_field_tells_the_browser_its_limit(app, client, login_as):
+    login_as("learner")
+    page = client.get("/pengembangan").get_data(as_text=True)
+    assert f'data-max-bytes="{app.config["EVIDENCE_MAX_BYTES"]}"' in page
+    assert "upload.js" in page

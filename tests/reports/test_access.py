@@ -137,3 +137,42 @@ def test_an_admin_may_narrow_the_team_view_to_their_own_team_only_if_they_have_o
     login_as("admin")
     assert client.get("/tim").status_code == 200
     assert client.get("/tim?lingkup=tim").status_code == 403
+
+
+def same_but_path(response) -> str:
+    """The page, without the one place that repeats its own address (the language form)."""
+    return re.sub(r'name="next" value="[^"]*"', "", response.get_data(as_text=True))
+
+
+def test_a_profile_outside_the_team_and_an_unknown_nip_cost_the_same(client, login_as, users):
+    """The same answer and the same queries, so neither the page nor its timing tells
+    whether a NIP exists."""
+    from tests.conftest import count_queries
+
+    login_as("trainer")
+    answers = []
+    for nip in (NIPS["learner"], "199001012015011999"):
+        with count_queries() as statements:
+            response = client.get(f"/profil/{nip}")
+        answers.append((response.status_code, same_but_path(response), len(statements)))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 403
+
+
+def test_someone_elses_certificate_and_an_unknown_code_cost_the_same(
+    client, login_as, users, course, complete_course
+):
+    from lms.certificates.models import Sertifikat
+    from tests.conftest import count_queries
+
+    complete_course(users["learner"], course)
+    code = db.session.scalar(db.select(Sertifikat.code))
+    unknown = "0000" + code[4:] if not code.startswith("0000") else "1111" + code[4:]
+    login_as("other")
+    answers = []
+    for candidate in (code, unknown):
+        with count_queries() as statements:
+            response = client.get(f"/sertifikat/{candidate}.pdf")
+        answers.append((response.status_code, same_but_path(response), len(statements)))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404

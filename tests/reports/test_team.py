@@ -285,6 +285,20 @@ def test_a_unit_filter_from_another_team_shows_nobody_outside_the_team(
     )
 
 
+def test_the_position_filter_offers_the_positions_the_team_holds(
+    client, supervisor, filter_scenario, make_jabatan
+):
+    make_jabatan("CAMAT", "Camat")  # nobody in the team holds it
+    page = client.get("/tim").get_data(as_text=True)
+    offered = re.findall(r'<select id="f-jabatan".*?</select>', page, re.S)[0]
+    assert "Apoteker" in offered and "Perawat" in offered and "Camat" not in offered
+
+
+def test_gaps_carry_their_names_in_the_row_itself(client, supervisor, figures_scenario):
+    page = client.get("/tim").get_data(as_text=True)
+    assert re.search(r'<span class="tag gap">T.KEFARMASIAN [^<]+ <b>0→4</b>', page)
+
+
 # --- paging --------------------------------------------------------------------------------
 
 
@@ -809,3 +823,21 @@ def test_a_bad_period_is_explained_not_an_error(client, admin, monitoring_scenar
     export = monev(client, "/monev/ekspor.xlsx", **period)
     assert export.status_code == 400
     assert message in export.get_data(as_text=True)
+
+
+def test_a_gap_closes_in_the_period_of_the_evidence_that_closed_it(
+    client, admin, users, apt, make_course, complete_course
+):
+    """A course finished last December and entered today closed its gap last year."""
+    from lms.competencies.models import RiwayatLevel
+
+    learner = users["learner"]
+    place(learner, jabatan_id=apt.id)
+    set_standards(apt, {"M.01": 2})
+    db.session.commit()
+    complete_course(learner, make_course("kursus-m01"), when=datetime(THIS_YEAR - 1, 12, 20, 3))
+    change = db.session.scalar(select(RiwayatLevel))
+    assert change.at.year == THIS_YEAR and change.achieved_at.year == THIS_YEAR - 1
+    last_year = {"dari": f"{THIS_YEAR - 1}-01-01", "sampai": f"{THIS_YEAR - 1}-12-31"}
+    assert monitoring_rows(monev(client, **last_year))[-1][-1] == "1"
+    assert monitoring_rows(monev(client, **this_year()))[-1][-1] == "0"

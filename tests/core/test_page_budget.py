@@ -1,6 +1,6 @@
 """The budget for slow links, checked on every run: a learner page, with everything it
 loads on a cold cache, stays under 30 KB compressed and 6 requests. (The same pages are
-measured in a throttled browser with ../shared/tools/pageweight.py; see the README.)"""
+measured in a throttled browser with bench/pageweight.py; see the README.)"""
 
 import gzip
 import re

@@ -10,7 +10,7 @@ export FLASK_APP := wsgi.py
 LOCALES := $(wildcard lms/translations/*/LC_MESSAGES/messages.po)
 CATALOGS := $(LOCALES:.po=.mo)
 
-.PHONY: run setup test lint translations extract chromium clean help
+.PHONY: run setup test lint translations extract tools clean help
 
 help:
 	@echo "make run    - install, migrate, import kursus/, create demo data, serve on http://$(HOST):$(PORT)"
@@ -45,17 +45,21 @@ setup: $(VENV)/.runtime translations
 run: setup
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# Browser tests drive Debian's Chromium; install it when it is missing.
-chromium:
+# Browser tests drive Debian's Chromium, and the export tests open CSV files in LibreOffice
+# Calc as a user would; install them when they are missing.
+tools:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Chromium from Debian's packages"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v soffice >/dev/null 2>&1 || { \
+	  echo "Installing LibreOffice Calc from Debian's packages"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null; }
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(VENV)/.dev translations chromium lint
+test: $(VENV)/.dev translations tools lint
 	$(BIN)/pytest
 
 extract: $(VENV)/.runtime

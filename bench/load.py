@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/load.py [--seconds 10] [--threads 8] [--workers 2]
 
-Builds a fresh SQLite database (or uses BENCH_DATABASE_URL), imports kursus/, creates the
-demo data, serves the LMS and bench/bare.py with gunicorn, signs the demo learner in and
-requests each page from several threads for a bounded time. Timings on a shared machine
-are noisy, so the result that matters is the ratio to the bare page measured in the same
-run. Results are printed and written to bench/results/.
+Builds a fresh SQLite database (or uses BENCH_DATABASE_URL), imports the competency
+dictionaries and kursus/, creates the demo data, serves the LMS and bench/bare.py with
+gunicorn, signs the demo learner in and requests each page from several threads for a
+bounded time. Timings on a shared machine are noisy, so the result that matters is the
+ratio to the bare page measured in the same run. Results are printed and written to
+bench/results/.
 """
 
 from __future__ import annotations
@@ -135,8 +136,21 @@ def main() -> None:
         "STORAGE_LOCAL_ROOT": str(workdir / "storage"),
         "LOG_LEVEL": "WARNING",
     }
-    for command in (["db", "upgrade"], ["kursus", "import", "kursus"], ["demo"]):
-        subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    dictionaries = [
+        "lms/competencies/data/kamus-nasional.toml",
+        "lms/competencies/data/teknis-dinkes-ntt.toml",
+    ]
+    for command in (
+        ["db", "upgrade"],
+        ["kompetensi", "import", *dictionaries],
+        ["kursus", "import", "kursus"],
+        ["demo"],
+    ):
+        done = subprocess.run(
+            [str(BIN / "flask"), *command], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        if done.returncode:
+            raise SystemExit(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
     lms_port, bare_port = free_port(), free_port()
     servers = [

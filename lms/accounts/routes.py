@@ -85,7 +85,10 @@ def account():
             return redirect(url_for(".account"))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "accounts/account.html", form=form, sessions=services.sessions_of(current_user)
+        "accounts/account.html",
+        form=form,
+        sessions=services.sessions_of(current_user),
+        device=services.device_label,
     ), status
 
 

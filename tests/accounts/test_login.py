@@ -298,3 +298,112 @@ def test_session_cookie_is_http_only_and_same_site(client, auth, users):
 def test_passwords_are_stored_hashed(users):
     assert PASSWORD not in users["learner"].password_hash
     assert users["learner"].password_hash.startswith("pbkdf2:")
+
+
+@pytest.mark.parametrize(
+    ("agent", "label"),
+    [
+        (
+            "Mozilla/5.0 (Linux; Android 12; SM-A125F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
+            "Chrome · Android",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0",
+            "Edge · Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile Safari/604.1",
+            "Safari · iPhone",
+        ),
+        ("curl/8.0", ""),
+    ],
+)
+def test_sessions_are_listed_by_a_device_a_person_recognises(agent, label):
+    from lms.accounts.services import device_label
+
+    assert device_label(agent) == label
+
+
+def test_the_account_page_lists_this_device(client, auth, users):
+    client.environ_base["HTTP_USER_AGENT"] = (
+        "Mozilla/5.0 (Linux; Android 12) Chrome/120.0 Mobile Safari/537.36"
+    )
+    auth.login(NIPS["learner"])
+    page = client.get("/akun").get_data(as_text=True)
+    assert "Chrome · Android" in page and "perangkat ini" in page
+
+
+def test_changing_the_password_keeps_this_session_and_ends_the_others(app, client, auth, users):
+    auth.login(NIPS["learner"])
+    elsewhere = app.test_client()
+    token = csrf_of(elsewhere)
+    elsewhere.post("/masuk", data={"csrf_token": token, "nip": NIPS["learner"], "password": PASSWORD})
+    assert elsewhere.get("/").status_code == 200
+    response = auth.post(
+        "/akun",
+        {"current_password": PASSWORD, "password": "kata-sandi-baru", "confirm_password": "kata-sandi-baru"},
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert elsewhere.get("/").status_code == 302
+    auth.logout()
+    assert auth.login(NIPS["learner"], "kata-sandi-baru").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"current_password": "salah-salah"}, "current_password", "Kata sandi sekarang salah."),
+        ({"confirm_password": "lain-lain-lain"}, "confirm_password", "Kedua kata sandi baru tidak sama."),
+        (
+            {"password": "pendek", "confirm_password": "pendek"},
+            "password",
+            "Kata sandi minimal 8 karakter.",
+        ),
+        (
+            {"password": NIPS["learner"], "confirm_password": NIPS["learner"]},
+            "password",
+            "NIP Anda bukan kata sandi yang aman.",
+        ),
+        (
+            {"password": PASSWORD, "confirm_password": PASSWORD},
+            "password",
+            "Pilih kata sandi yang berbeda dari yang sekarang.",
+        ),
+    ],
+)
+def test_a_bad_password_change_says_why_next_to_the_field_and_changes_nothing(
+    client, auth, users, form, field, message
+):
+    auth.login(NIPS["learner"])
+    before = users["learner"].password_hash
+    data = {
+        "current_password": PASSWORD,
+        "password": "kata-sandi-baru",
+        "confirm_password": "kata-sandi-baru",
+        **form,
+    }
+    response = auth.post("/akun", data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'id="{field}-error">{message}' in page
+    db.session.refresh(users["learner"])
+    assert users["learner"].password_hash == before
+
+
+def test_signing_out_everywhere_ends_every_session(app, client, auth, users):
+    auth.login(NIPS["learner"])
+    elsewhere = app.test_client()
+    elsewhere.post(
+        "/masuk", data={"csrf_token": csrf_of(elsewhere), "nip": NIPS["learner"], "password": PASSWORD}
+    )
+    response = auth.post("/akun/keluar-semua")
+    assert response.headers["Location"] == "/masuk"
+    assert client.get("/").status_code == 302 and elsewhere.get("/").status_code == 302
+    assert db.session.scalar(select(func.count(UserSession.id))) == 0
+
+
+def csrf_of(browser) -> str:
+    from tests.conftest import csrf_from
+
+    return csrf_from(browser.get("/masuk").get_data(as_text=True))

@@ -10,66 +10,32 @@ On SQLite the database lets one writer in at a time and the same answers must ho
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from lms.accounts import services
 from lms.accounts.models import LoginThrottle
 from lms.core.time import utcnow
 from lms.extensions import db
+from tests import concurrency
+from tests.concurrency import together
 from tests.conftest import NIPS, PASSWORD, Client, csrf_from
 
 TRIES = 30
 ADDRESS = "10.20.30.40"
-TIMEOUT = 30  # seconds any one parallel request may take before the test gives up on it
 HOLD = 0.005  # seconds a counting transaction stays open after reading the counts
 
 
-def together(app, *jobs: Callable):
-    """Run each job in its own thread and app context, all released at one moment by a
-    Barrier; the results in the order of the jobs. An exception in a job is raised here."""
-    db.session.commit()  # the test's own session holds no transaction while they run
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        with app.app_context():
-            try:
-                barrier.wait(TIMEOUT)
-                return job()
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        futures = [pool.submit(run, job) for job in jobs]
-        results = [future.result(TIMEOUT) for future in futures]
-    db.session.expire_all()
-    return results
-
-
-@contextmanager
 def widened(seconds: float = HOLD):
-    """Keep the counting transaction open ``seconds`` after it read the counts (with
-    what it locked), so parallel tries overlap where a lost update would happen."""
-
-    def pause(conn, cursor, statement, parameters, context, executemany):
-        text = statement.lstrip().upper()
-        if text.startswith("SELECT") and "FROM LOGIN_THROTTLE" in text:
-            time.sleep(seconds)
-
-    event.listen(db.engine, "after_cursor_execute", pause)
-    try:
-        yield
-    finally:
-        event.remove(db.engine, "after_cursor_execute", pause)
+    """Keep the counting transaction open after it read the counts (with what it locked),
+    so parallel tries overlap where a lost update would happen."""
+    return concurrency.widened(
+        lambda text: text.startswith("SELECT") and "FROM LOGIN_THROTTLE" in text, seconds
+    )
 
 
 class SignIn:

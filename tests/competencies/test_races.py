@@ -22,16 +22,11 @@ Whoever wins may differ between runs; what is asserted holds for either winner:
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from lms import signals
 from lms.competencies import services
@@ -43,56 +38,25 @@ from lms.progress import development
 from lms.progress.models import CourseCompletion, Pengembangan
 from lms.quizzes.models import Attempt
 from lms.storage import storage
+from tests import concurrency
 from tests.competencies.conftest import ui_text
+from tests.concurrency import together
 from tests.conftest import CORRECT_ANSWERS, NIPS, PASSWORD, Client, answer_form, csrf_from
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 KEPALA_NIP, KABID_NIP, STAF_NIP = "199001012015031001", "198502022010012002", "199303032018031003"
 ADMIN2_NIP = "198104042006041004"
 ROUNDS = 20
-TIMEOUT = 30  # seconds any one parallel request may take before the test gives up on it
 HOLD = 0.03  # seconds a transaction stays open after its contested write
 
 
 # --- running requests together ------------------------------------------------------------
 
 
-def together(app, *jobs: Callable):
-    """Run each job in its own thread and app context, all released at one moment by a
-    Barrier; the results in the order of the jobs. An exception in a job is raised here."""
-    db.session.commit()  # the test's own session holds no transaction while they run
-    barrier = threading.Barrier(len(jobs))
-
-    def run(job):
-        with app.app_context():
-            try:
-                barrier.wait(TIMEOUT)
-                return job()
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        futures = [pool.submit(run, job) for job in jobs]
-        results = [future.result(TIMEOUT) for future in futures]
-    db.session.expire_all()
-    return results
-
-
-@contextmanager
 def widened(*statements: str, seconds: float = HOLD):
-    """Keep a transaction open ``seconds`` after it ran a statement starting with one of
-    ``statements`` (holding what it locked), so a parallel request meets it mid-way."""
+    """Keep a transaction open after it ran a statement starting with one of ``statements``."""
     prefixes = tuple(s.upper() for s in statements)
-
-    def pause(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(prefixes):
-            time.sleep(seconds)
-
-    event.listen(db.engine, "after_cursor_execute", pause)
-    try:
-        yield
-    finally:
-        event.remove(db.engine, "after_cursor_execute", pause)
+    return concurrency.widened(lambda text: text.startswith(prefixes), seconds)
 
 
 class Actor:

@@ -87,3 +87,27 @@ def start_quiz(page, base: str, slug: str) -> str:
     page.click("form[action$='/kuis/mulai'] button")
     page.wait_for_url("**/percobaan/**")
     return page.url.rsplit("/", 1)[-1]
+
+
+def wait_until(check, what: str, timeout: float = 10.0, every: float = 0.1):
+    """Poll ``check`` from Python until it returns something true (the CSP blocks
+    predicates evaluated in the page, so ``wait_for_function`` cannot be used)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {timeout:g} s waiting until {what}")
+        time.sleep(every)
+
+
+def saved_answers(attempt_id: str) -> dict:
+    """The answers the server has for an attempt, read afresh from the database."""
+    from lms.extensions import db
+    from lms.quizzes.models import Attempt
+
+    db.session.expire_all()
+    return dict(db.session.get(Attempt, attempt_id).answers or {})

@@ -4,7 +4,10 @@ For each role the test signs in through the login form and crawls the app by its
 breadth first from the home page: same-origin GET links only, never sign-out, language
 switches or downloads. Each page is loaded at 360 px (a phone) and at 1280 px, audited
 with ``assert_accessible``'s rules and saved as a full-page screenshot in
-test-results/screens/<role>/<slug>-<width>.png. Every serious or critical violation and
+test-results/screens/<role>/<slug>-<width>.png. For the learner, two quiz states that no
+link shows are audited and photographed too: the server's question before an incomplete
+submission (<slug>-unanswered-<width>.png) and an answer waiting to be sent offline
+(<slug>-answer-waiting-offline-<width>.png). Every serious or critical violation and
 every server error is collected, and the test fails once, at the end, with all of them
 (also written to test-results/a11y/<role>.txt).
 """
@@ -21,6 +24,7 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 
 from lms.catalog.models import Kursus
 from lms.certificates.models import Sertifikat
@@ -80,27 +84,33 @@ def course(slug: str) -> Kursus:
     return db.session.scalar(db.select(Kursus).where(Kursus.slug == slug))
 
 
-def good_answers(questions: list[dict]) -> dict:
+def answers_to(attempt, *, right: float = 1.0, wrong: float = 0.0) -> dict:
+    """Answers to an attempt in its order: the first share right, the next share wrong,
+    the rest left blank (so that a result page shows all three)."""
+    questions = {q["id"]: q for q in attempt.version.questions}
+    order = [questions[item["id"]] for item in attempt.layout]
+    n_right, n_wrong = round(len(order) * right), round(len(order) * wrong)
     answers = {}
-    for q in questions:
-        if q["type"] == "single":
-            answers[q["id"]] = next(o["id"] for o in q["options"] if o["correct"])
-        elif q["type"] == "multiple":
-            answers[q["id"]] = [o["id"] for o in q["options"] if o["correct"]]
+    for i, q in enumerate(order[: n_right + n_wrong]):
+        good = i < n_right
+        if q["type"] in ("single", "multiple"):
+            ids = [o["id"] for o in q["options"] if o["correct"] == good]
+            answers[q["id"]] = ids if q["type"] == "multiple" else ids[0]
         elif q["type"] == "truefalse":
-            answers[q["id"]] = "true" if q["answer"] else "false"
+            answers[q["id"]] = "true" if q["answer"] == good else "false"
         else:
-            answers[q["id"]] = q["answers"][0]
+            answers[q["id"]] = q["answers"][0] if good else "tidak tahu"
     return answers
 
 
 @pytest.fixture
 def content(users, shipped_courses, complete_course, make_course):
     """A little of everything, so that pages have something to show:
-    - the learner: assigned "keamanan-informasi-kantor" by the supervisor and completed it
-      (a certificate); a submitted, failed attempt at "nilai-dasar-berakhlak"; an open
-      timed attempt at "standar-pelayanan-publik"; a development record waiting for the
-      supervisor;
+    - the learner: assigned "keamanan-informasi-kantor" by the supervisor, its quiz passed
+      (a result with the answer keys) and the course completed (a certificate); a failed
+      attempt at "nilai-dasar-berakhlak" with answers right, wrong and blank (a result
+      without the keys, attempts left); an open timed attempt at "standar-pelayanan-publik";
+      a development record waiting for the supervisor;
     - the other team member: an overdue assignment;
     - a draft course that only the trainer and the admin may preview."""
     learner, other, supervisor = users["learner"], users["other"], users["supervisor"]
@@ -114,16 +124,18 @@ def content(users, shipped_courses, complete_course, make_course):
         assigned_by_id=supervisor.pegawai_id,
     )
     db.session.commit()
+    passed = quizzes.start_attempt(learner.pegawai_id, quizzes.quiz_for_course(security.id))
+    outcome = quizzes.submit_attempt(passed, answers_to(passed))
+    assert outcome.attempt.passed
     completion = complete_course(learner, security)
 
     progress.enrol(learner.pegawai_id, values)
-    attempt = quizzes.start_attempt(learner.pegawai_id, quizzes.quiz_for_course(values.id))
-    answers = good_answers(attempt.version.questions)
-    answers.pop(attempt.layout[0]["id"])  # one left blank: failed, with feedback to show
-    quizzes.submit_attempt(attempt, answers)
+    failed = quizzes.start_attempt(learner.pegawai_id, quizzes.quiz_for_course(values.id))
+    outcome = quizzes.submit_attempt(failed, answers_to(failed, right=0.4, wrong=0.3))
+    assert not outcome.attempt.passed  # failed, attempts left: what was right, not the keys
 
     progress.enrol(learner.pegawai_id, service)
-    quizzes.start_attempt(learner.pegawai_id, quizzes.quiz_for_course(service.id))
+    running = quizzes.start_attempt(learner.pegawai_id, quizzes.quiz_for_course(service.id))
 
     development.create(
         learner.pegawai_id,
@@ -149,13 +161,16 @@ def content(users, shipped_courses, complete_course, make_course):
 
     code = db.session.scalar(db.select(Sertifikat.code).where(Sertifikat.completion_id == completion.id))
     assert code, "the completion has no certificate"
-    return {"certificate": code}
+    # Screenshots are named by these rather than by the random attempt ids.
+    aliases = {passed.id: "lulus-keamanan", failed.id: "gagal-berakhlak", running.id: "berjalan-pelayanan"}
+    return {"certificate": code, "open_attempt": running.id, "aliases": aliases}
 
 
 def seeds_for(role: str, content: dict) -> list[str]:
     """The home page, then pages that no link leads to (they are reported as such)."""
     extra = {
         "anonymous": [f"/verifikasi/{content['certificate']}", "/verifikasi"],
+        "learner": ["/kursus/tidak-ada"],  # the 404 page, in the site layout
         "trainer": [f"/kursus/{DRAFT}"],
         "admin": ["/admin/sertifikat", "/admin/standar", f"/kursus/{DRAFT}"],
     }
@@ -191,8 +206,9 @@ def canonical(path_and_query: str) -> str:
 
 
 class Crawl:
-    def __init__(self, chromium, base: str, role: str):
-        self.base, self.role = base, role
+    def __init__(self, chromium, base: str, role: str, aliases: dict[str, str] | None = None):
+        self.chromium, self.base, self.role = chromium, base, role
+        self.aliases = aliases or {}
         self.screens = RESULTS / "screens" / role
         shutil.rmtree(self.screens, ignore_errors=True)  # no pictures left from an older run
         self.screens.mkdir(parents=True)
@@ -228,10 +244,12 @@ class Crawl:
             self.failures.append(f"{target} @{width}: HTTP {response.status}")
         return canonical(self.pages[width].url.removeprefix(self.base))
 
-    def audit(self, target: str, landed: str, width: int) -> None:
-        """Check the page open at one width with axe, and photograph it."""
-        page = self.pages[width]
+    def audit(self, target: str, landed: str, width: int, *, page=None, state: str = "") -> None:
+        """Check the page open at one width with axe, and photograph it. ``state`` names
+        a page that a GET does not show (reached by a form, offline, …)."""
+        page = page or self.pages[width]
         label = f"{landed} @{width}px" + (f" (from {target})" if landed != target else "")
+        label += f" [{state}]" if state else ""
         failing, lesser = audit(page, label)
         self.failures.extend(failing)
         self.lesser.extend(lesser)
@@ -245,7 +263,11 @@ class Crawl:
             for control in set(layout["small"]):
                 self.small.setdefault(control, []).append(landed)
         page.evaluate(EAGER)
-        page.screenshot(path=str(self.screens / f"{slug_of(landed)}-{width}.png"), full_page=True)
+        named = landed
+        for random_id, alias in self.aliases.items():
+            named = named.replace(random_id, alias)
+        name = slug_of(named) + (f"-{slug_of(state)}" if state else "")
+        page.screenshot(path=str(self.screens / f"{name}-{width}.png"), full_page=True)
 
     def links(self) -> list[str]:
         hrefs = self.pages[1280].eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
@@ -283,15 +305,46 @@ class Crawl:
         if queue:
             self.notes.append(f"stopped at {PAGE_LIMIT} pages; not visited: {', '.join(queue)}")
 
+    def states(self, attempt_id: str, nip: str) -> None:
+        """The quiz pages that no link shows: the server's question before an incomplete
+        submission (as without quiz.js: axe needs JavaScript, so the script is blocked
+        rather than JavaScript turned off) and the status line with an answer waiting to
+        be sent (offline)."""
+        target = f"/percobaan/{attempt_id}"
+        for width, options in WIDTHS.items():
+            context = self.chromium.new_context(**options)
+            try:
+                page = context.new_page()
+                page.set_default_timeout(15_000)
+                sign_in(page, self.base, nip)
+                page.goto(self.base + target)
+                expect(page.locator("#save-state")).not_to_be_empty()
+                context.set_offline(True)
+                page.locator("fieldset.question input[type=radio]").first.check()
+                expect(page.locator("#save-state")).to_contain_text("menunggu dikirim")
+                self.audit(target, target, width, page=page, state="answer waiting offline")
+                page.goto("about:blank")  # leave it waiting: not sent, the attempt stays empty
+                context.set_offline(False)
+
+                page.route("**/quiz.js*", lambda route: route.abort())
+                page.goto(self.base + target)
+                page.click("button[value=submit]")
+                expect(page.locator("section.confirm")).to_be_visible()
+                self.audit(target, target, width, page=page, state="unanswered")
+            finally:
+                context.close()
+
 
 @pytest.mark.parametrize("role", ["anonymous", "learner", "supervisor", "trainer", "admin"])
 def test_every_page_is_accessible(role, live_server, chromium, content):
     started = time.monotonic()
-    crawl = Crawl(chromium, live_server, role)
+    crawl = Crawl(chromium, live_server, role, content["aliases"])
     try:
         if role != "anonymous":
             crawl.sign_in(NIPS[role])
         crawl.run(seeds_for(role, content))
+        if role == "learner":
+            crawl.states(content["open_attempt"], NIPS[role])
     finally:
         crawl.close()
 

@@ -1,13 +1,16 @@
 """In a real browser on a phone-sized screen: a learner signs in, reads every module,
 takes the quiz (answers saved as they are chosen), and finds the course complete at home."""
 
+import re
+from html import unescape
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lms.extensions import db
 from lms.quizzes.models import Attempt
-from tests.browser.conftest import sign_in, start_quiz
+from tests.browser.conftest import saved_answers, sign_in, start_quiz, wait_until
 from tests.conftest import NIPS, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,19 +21,41 @@ def no_horizontal_scroll(page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.url
 
 
+def plain(html: str) -> str:
+    """The text a person reads for a bit of rendered HTML."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+
+
+def choose(page, question_id: str, text: str) -> None:
+    """Tick the choice that reads ``text`` among those shown for the question: by what the
+    learner sees, never by an option id (they are random per quiz version)."""
+    labels = page.locator(f"fieldset#q-{question_id} label.choice")
+    shown = [" ".join(t.split()) for t in labels.all_inner_texts()]
+    assert text in shown, f"{text!r} is not among the choices shown: {shown}"
+    labels.nth(shown.index(text)).locator("input").check()
+
+
 def answer_correctly(page, question):
-    name = f"q-{question['id']}"
-    if question["type"] == "single":
-        right = next(o["id"] for o in question["options"] if o["correct"])
-        page.check(f"input[name='{name}'][value='{right}']")
-    elif question["type"] == "multiple":
+    if question["type"] in ("single", "multiple"):
         for option in question["options"]:
             if option["correct"]:
-                page.check(f"input[name='{name}'][value='{option['id']}']")
+                choose(page, question["id"], plain(option["html"]))
     elif question["type"] == "truefalse":
-        page.check(f"input[name='{name}'][value='{'true' if question['answer'] else 'false'}']")
+        choose(page, question["id"], "Benar" if question["answer"] else "Salah")
     else:
-        page.fill(f"input[name='{name}']", question["answers"][0])
+        page.fill(f"fieldset#q-{question['id']} input[type=text]", question["answers"][0])
+
+
+def record_dialogs(page) -> list[str]:
+    """The messages of the dialogs the page opens; each is accepted."""
+    messages: list[str] = []
+
+    def handle(dialog):
+        messages.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", handle)
+    return messages
 
 
 def test_learner_completes_a_course_on_a_phone(live_server, phone, users, shipped_courses):
@@ -69,19 +94,29 @@ def test_learner_completes_a_course_on_a_phone(live_server, phone, users, shippe
     first = questions[attempt.layout[0]["id"]]
     answer_correctly(page, first)
     # Polled from Python: a predicate evaluated in the page would be blocked by the CSP.
-    expect(page.locator("#save-state")).to_contain_text("tersimpan")
+    wait_until(lambda: first["id"] in saved_answers(attempt_id), "the autosave reached the server")
+    expect(page.locator("#save-state")).to_have_text("Semua jawaban tersimpan.")
     page.reload()
-    if first["type"] in ("single", "truefalse"):
-        assert page.locator(f"input[name='q-{first['id']}']:checked").count() == 1
+    if first["type"] in ("single", "multiple", "truefalse"):
+        assert page.locator(f"input[name='q-{first['id']}']:checked").count() >= 1
 
     for item in attempt.layout:
         answer_correctly(page, questions[item["id"]])
     no_horizontal_scroll(page)
+    dialogs = record_dialogs(page)
     page.click("button[value=submit]")
     page.wait_for_url("**/hasil")
+    assert dialogs == []  # every question answered: nothing to ask
     assert "100" in page.locator(".score .big").inner_text()
     assert "Lulus" in page.locator(".score").inner_text()
+    result = page.url
 
+    # A passed quiz takes no more attempts.
+    page.goto(f"{live_server}/kursus/{SLUG}/kuis")
+    assert page.locator("form[action$='/kuis/mulai']").count() == 0
+    assert page.locator(".flash-success").count() == 1
+
+    page.goto(result)
     page.click(".flash-success a[href='/']")
     page.wait_for_url(f"{live_server}/")
     completed = page.locator("section[aria-labelledby=done-h]")
@@ -93,11 +128,23 @@ def test_quiz_still_submits_without_javascript(live_server, chromium, users, shi
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     sign_in(page, live_server, NIPS["learner"])
-    start_quiz(page, live_server, SLUG)
+    attempt_id = start_quiz(page, live_server, SLUG)
+    total = len(db.session.get(Attempt, attempt_id).layout)
+
+    # Nothing answered: the server asks first, on the page itself, and nothing is graded yet.
     page.click("button[value=submit]")
+    page.wait_for_load_state()
+    confirm = page.locator("section.confirm[role=alert]")
+    assert f"0 dari {total} pertanyaan dijawab" in confirm.inner_text()
+    assert page.locator("fieldset.question.unanswered").count() == total
+    db.session.expire_all()
+    assert db.session.scalar(select(Attempt.status)) == "open"
+
+    page.click("section.confirm button[name=confirmed]:has-text('Tetap kirim')")
     page.wait_for_url("**/hasil")
     assert "Tidak lulus" in page.locator(".score").inner_text()
     context.close()
+    db.session.expire_all()
     assert db.session.scalar(select(Attempt.status)) == "submitted"
 
 

@@ -94,7 +94,7 @@ def test_assigned_course_completed_shows_in_team_view_and_profile(
     desktop.reload()
     row = team_row(desktop, "Peserta Uji")
     cells = [c.strip() for c in row.locator("td[data-label]").all_inner_texts()]
-    assert cells[:4] == ["1", "1", "0", "4"], cells  # assigned, completed, overdue, JP
+    assert cells[:5] == ["1", "1", "0", "0", "4"], cells  # assigned, completed, overdue, own choice, JP
     summary = desktop.locator("table", has_text=TITLE).last
     assert "100" in summary.inner_text()
 

@@ -52,4 +52,4 @@ def format_clock(moment: datetime) -> str:
 
 def format_moment(moment: datetime) -> str:
     """A stored (UTC) time as the viewer's date and time with its zone."""
-    return f"{format_datetime(moment, 'short')} {zone_label()}"
+    return f"{format_datetime(moment, 'd MMM y, HH:mm')} {zone_label()}"

@@ -6,6 +6,12 @@
 // - a timed attempt counts down from the server's clock and sends itself when time is up.
 (function () {
   "use strict";
+  // On a result page: the attempt is submitted, so nothing of it stays on the device.
+  var done = document.querySelector("[data-quiz-done]");
+  if (done) {
+    try { window.localStorage.removeItem("lms-quiz-" + done.getAttribute("data-quiz-done")); } catch (e) { /* none kept */ }
+    return;
+  }
   var form = document.getElementById("quiz");
   if (!form || !window.fetch) return;
   var url = form.getAttribute("data-autosave");

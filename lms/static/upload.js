@@ -32,7 +32,8 @@
   }
 
   function size(bytes) {
-    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.ceil(bytes / 1024) + " KB";
+    if (bytes < 1048576) return Math.ceil(bytes / 1024) + " KB";
+    return String(Math.round(bytes / 104857.6) / 10) + " MB";  // 2 MB, 3.3 MB: as the hint writes it
   }
 
   function decode(file) {
@@ -65,14 +66,14 @@
     var file = input.files && input.files[0];
     var limit = parseInt(input.getAttribute("data-max-bytes"), 10);
     clearError(input);
-    if (!file) return;
+    if (!file) return Promise.resolve();
     var photo = /^image\/(jpeg|png)$/.test(file.type);
     if (!photo || !window.DataTransfer || file.size < 300 * 1024) {
       if (file.size > limit) tooBig(input, file.size, limit);
-      return;
+      return Promise.resolve();
     }
     message(input, input.getAttribute("data-shrinking"), false);
-    shrink(file).then(function (blob) {
+    return shrink(file).then(function (blob) {
       if (!blob || blob.size >= file.size) {
         if (file.size > limit) tooBig(input, file.size, limit);
         else message(input, "", false);
@@ -96,8 +97,18 @@
   }
 
   Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-max-bytes]"), function (input) {
-    input.addEventListener("change", function () { check(input); });
+    var working = null;  // the photo being made smaller, if any
+    input.addEventListener("change", function () {
+      var current = working = check(input).then(function () { if (working === current) working = null; });
+    });
     input.form.addEventListener("submit", function (e) {
+      if (working) {
+        // Sent while the photo is still being made smaller: send once it is ready.
+        e.preventDefault();
+        var submitter = e.submitter;
+        working.then(function () { input.form.requestSubmit ? input.form.requestSubmit(submitter) : input.form.submit(); });
+        return;
+      }
       var file = input.files && input.files[0];
       if (file && file.size > parseInt(input.getAttribute("data-max-bytes"), 10)) {
         e.preventDefault();

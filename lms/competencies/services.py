@@ -206,7 +206,7 @@ def record_assessment(
         raise DomainError(
             _("You cannot record an assessment of yourself; another admin must record it."), field="code"
         )
-    if db.session.get(Kompetensi, code) is None:
+    if not code or db.session.get(Kompetensi, code) is None:
         raise DomainError(_("Choose a competency from the dictionary."), field="code")
     if level not in (1, 2, 3, 4, 5):
         raise DomainError(_("The level must be between 1 and 5."), field="level")

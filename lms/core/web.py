@@ -117,8 +117,9 @@ def compress(response, min_bytes: int):
 # --- input at the edge ------------------------------------------------------------------
 
 # No URL of this site holds control characters; form text may hold tabs and line breaks.
-_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Lone surrogates cannot be encoded as UTF-8: stored, they would break every page showing them.
+_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 INT_MAX = 2**31 - 1  # the largest value of an SQL integer column
 _DIGITS = re.compile(r"[0-9]{1,9}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -134,15 +135,25 @@ class BoundedInt(IntegerConverter):
 
 
 def _json_strings(value):
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _json_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _json_strings(item)
+    """Every key and string in a JSON document, walked without recursion (documents can
+    nest deeper than Python's stack)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _json_body():
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:  # "[[[[…" thousands deep: not a document anyone sends
+        abort(400)
 
 
 def reject_control_characters():
@@ -157,7 +168,7 @@ def reject_control_characters():
     values = [text for key, items in request.form.lists() for text in (key, *items)]
     values += [f.filename or "" for f in request.files.values()]
     if request.is_json:
-        values += list(_json_strings(request.get_json(silent=True)))
+        values += list(_json_strings(_json_body()))
     if any(_TEXT_CONTROL.search(v) for v in values):
         abort(400)
 

@@ -168,3 +168,24 @@ def test_any_search_text_gives_a_page_not_a_500(client, auth, users, text):
         auth.login(NIPS["admin"])
     for path in ("/katalog", "/tim", "/admin/sertifikat", "/verifikasi"):
         assert client.get(path, query_string={"q": text, "kode": text}).status_code < 500
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"question": "q4", "answer": "a\\udfffb"}',
+        "[" * 5000 + "]" * 5000,
+        '{"a": ' * 3000 + "1" + "}" * 3000,
+    ],
+)
+def test_json_no_page_could_show_or_parse_is_a_400(client, auth, users, body):
+    """A lone surrogate cannot be written out as UTF-8; a document thousands deep is not an
+    answer anyone sends. Neither reaches a service."""
+    auth.login(NIPS["learner"])
+    response = client.post(
+        "/percobaan/00000000-0000-4000-8000-000000000000/jawaban",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": auth.token("/")},
+    )
+    assert response.status_code == 400

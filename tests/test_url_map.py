@@ -151,6 +151,7 @@ JSON_BODIES = {
     "progress.autosave": {"question": "q4", "answer": "JP"},
 }
 
+
 @dataclass(frozen=True)
 class Row:
     case: str

@@ -784,6 +784,7 @@ def main() -> int:
         "LOG_LEVEL": "WARNING",
     }
     lms_port, bare_port = free_port(), free_port()
+    env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{lms_port}"  # production needs its public address
     servers = [
         serve("wsgi:app", lms_port, args.workers, env),
         serve("bench.bare:app", bare_port, args.workers, env),

@@ -430,3 +430,40 @@ def complete_course(ctx):
         return completion
 
     return complete
+
+
+# --- development records ------------------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
+
+
+def enter_development(
+    pegawai_id: int, *, kompetensi: tuple[str, int] | None = None, ended: int = 8, jp: int = 24, commit=True
+):
+    """A development record with a PDF, waiting for verification, entered through the
+    service as the form does."""
+    from datetime import timedelta
+
+    from lms.competencies.services import known_codes
+    from lms.core.time import local_today
+    from lms.progress import development
+
+    code, level = kompetensi or ("", None)
+    record = development.create(
+        pegawai_id,
+        development.DevelopmentInput(
+            jenis="pelatihan",
+            judul="Pelatihan Pengelolaan Obat",
+            penyelenggara="Bapelkes Kupang",
+            tanggal_mulai=local_today() - timedelta(days=ended + 2),
+            tanggal_selesai=local_today() - timedelta(days=ended),
+            jp=jp,
+            kompetensi_code=code,
+            kompetensi_level=level,
+        ),
+        development.EvidenceFile("sertifikat.pdf", PDF),
+        known_codes(),
+    )
+    if commit:
+        db.session.commit()
+    return record

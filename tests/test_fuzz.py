@@ -40,7 +40,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import NIPS, PASSWORD, csrf_from, write_course
+from tests.conftest import NIPS, PASSWORD, csrf_from, enter_development, write_course
 
 ROLES = ("learner", "supervisor", "admin", "trainer", "anonymous")
 PAGES_PER_ROLE = 40
@@ -462,23 +462,7 @@ def encodable(value) -> bool:
 
 
 def add_record(pegawai_id: int):
-    from lms.competencies import services as competencies
-    from lms.core.time import local_today
-    from lms.progress import development
-
-    return development.create(
-        pegawai_id,
-        development.DevelopmentInput(
-            jenis="pelatihan",
-            judul="Pelatihan Pengelolaan Obat",
-            penyelenggara="Bapelkes Kupang",
-            tanggal_mulai=local_today() - timedelta(days=10),
-            tanggal_selesai=local_today() - timedelta(days=8),
-            jp=24,
-        ),
-        development.EvidenceFile("sertifikat.pdf", PDF),
-        competencies.known_codes(),
-    )
+    return enter_development(pegawai_id, commit=False)
 
 
 @pytest.fixture

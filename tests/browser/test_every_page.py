@@ -28,15 +28,13 @@ from playwright.sync_api import expect
 
 from lms.catalog.models import Kursus
 from lms.certificates.models import Sertifikat
-from lms.competencies import services as competencies
 from lms.core.time import local_today
 from lms.extensions import db
-from lms.progress import development
 from lms.progress import services as progress
 from lms.quizzes import services as quizzes
 from tests.browser.axe import audit
 from tests.browser.conftest import sign_in
-from tests.conftest import NIPS
+from tests.conftest import NIPS, enter_development
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +47,6 @@ WIDTHS = {
 }
 # Sign-out and the language switch are POST forms; the rest are downloads.
 SKIP = re.compile(r"^/(keluar|bahasa|media/)|\.(pdf|csv|xlsx)$|/ekspor|/bukti$|[?&]lang=")
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 DRAFT = "kursus-draf"
 # Boxes whose content is cut off or scrolls inside them (wide tables), and controls
 # smaller than 24 x 24 px: reported, not failed (axe's target-size fails the cramped ones).
@@ -137,19 +134,7 @@ def content(users, shipped_courses, complete_course, make_course):
     progress.enrol(learner.pegawai_id, service)
     running = quizzes.start_attempt(learner.pegawai_id, quizzes.quiz_for_course(service.id))
 
-    development.create(
-        learner.pegawai_id,
-        development.DevelopmentInput(
-            jenis="pelatihan",
-            judul="Pelatihan Pengelolaan Obat",
-            penyelenggara="Bapelkes Kupang",
-            tanggal_mulai=local_today() - timedelta(days=10),
-            tanggal_selesai=local_today() - timedelta(days=8),
-            jp=24,
-        ),
-        development.EvidenceFile("sertifikat.pdf", PDF),
-        competencies.known_codes(),
-    )
+    enter_development(learner.pegawai_id, commit=False)
     progress.assign(
         other.pegawai_id,
         values,

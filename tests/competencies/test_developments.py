@@ -23,12 +23,11 @@ from lms.competencies import services
 from lms.competencies.models import Bukti
 from lms.core.time import local_today, local_zone
 from lms.extensions import db
-from lms.progress import development
 from lms.progress.models import Pengembangan
 from lms.storage import storage
 from tests.competencies.conftest import error_next_to, ui_text
+from tests.conftest import PDF, enter_development
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 KEPALA_NIP, KABID_NIP, STAF_NIP = "199001012015031001", "198502022010012002", "199303032018031003"
 
@@ -260,24 +259,8 @@ def test_no_file_and_no_certificate_number_is_refused(client, login_as, submit):
 def pending_record(ctx):
     """A record entered by ``owner`` (through the service, as the form does)."""
 
-    def make(
-        owner, *, kompetensi: tuple[str, int] | None = None, ended: int = 8, jp: int = 24
-    ) -> Pengembangan:
-        code, level = kompetensi or ("", None)
-        data = development.DevelopmentInput(
-            jenis="pelatihan",
-            judul="Pelatihan Pengelolaan Obat",
-            penyelenggara="Bapelkes Kupang",
-            tanggal_mulai=local_today() - timedelta(days=ended + 2),
-            tanggal_selesai=local_today() - timedelta(days=ended),
-            jp=jp,
-            kompetensi_code=code,
-            kompetensi_level=level,
-        )
-        evidence = development.EvidenceFile("sertifikat.pdf", PDF)
-        record = development.create(owner.pegawai_id, data, evidence, services.known_codes())
-        db.session.commit()
-        return record
+    def make(owner, **options) -> Pengembangan:
+        return enter_development(owner.pegawai_id, **options)
 
     return make
 

@@ -34,16 +34,22 @@ from lms.competencies.models import Bukti, LevelPegawai, RiwayatLevel
 from lms.competencies.services import Evidence, current_level
 from lms.core.time import local_today, utcnow
 from lms.extensions import db
-from lms.progress import development
 from lms.progress.models import CourseCompletion, Pengembangan
 from lms.quizzes.models import Attempt
 from lms.storage import storage
 from tests import concurrency
 from tests.competencies.conftest import ui_text
 from tests.concurrency import together
-from tests.conftest import CORRECT_ANSWERS, NIPS, PASSWORD, Client, answer_form, csrf_from
+from tests.conftest import (
+    CORRECT_ANSWERS,
+    NIPS,
+    PASSWORD,
+    Client,
+    answer_form,
+    csrf_from,
+    enter_development,
+)
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"
 KEPALA_NIP, KABID_NIP, STAF_NIP = "199001012015031001", "198502022010012002", "199303032018031003"
 ADMIN2_NIP = "198104042006041004"
 ROUNDS = 20
@@ -156,21 +162,7 @@ def chain(make_user):
 
 def pending_record(owner, level: int) -> Pengembangan:
     """A record naming M.02 at ``level``, with a PDF, entered as the form does."""
-    data = development.DevelopmentInput(
-        jenis="pelatihan",
-        judul="Pelatihan Pengelolaan Obat",
-        penyelenggara="Bapelkes Kupang",
-        tanggal_mulai=local_today() - timedelta(days=10),
-        tanggal_selesai=local_today() - timedelta(days=8),
-        jp=24,
-        kompetensi_code="M.02",
-        kompetensi_level=level,
-    )
-    record = development.create(
-        owner.pegawai_id, data, development.EvidenceFile("sertifikat.pdf", PDF), services.known_codes()
-    )
-    db.session.commit()
-    return record
+    return enter_development(owner.pegawai_id, kompetensi=("M.02", level))
 
 
 # Who verifies and who rejects, round by round: two supervisors up the chain, or one of

@@ -31,11 +31,6 @@ def utc_to_local_date(moment: datetime) -> date:
     return moment.replace(tzinfo=UTC).astimezone(local_zone()).date()
 
 
-def year_bounds_utc(year: int) -> tuple[datetime, datetime]:
-    """The calendar year in the agency's zone, as naive UTC bounds [start, end)."""
-    return Period.year(year).utc_bounds()
-
-
 @dataclass(frozen=True)
 class Period:
     """A run of the agency's calendar days, half-open: ``start`` is in it, ``end`` is not.

@@ -87,12 +87,10 @@ def status_of(pegawai_id: int, kuis: Kuis) -> QuizStatus:
 def close_expired(pegawai_id: int, kuis: Kuis) -> int:
     """Grade, on the answers saved in time, every open attempt whose time ran out.
     Called by the write paths (start, submit, completing a course), never by a page view."""
-    closed = 0
-    for attempt in attempts_of(pegawai_id, kuis.id):
-        if attempt.is_open and _expired(attempt):
-            submit_attempt(attempt, None)
-            closed += 1
-    return closed
+    expired = [attempt for attempt in attempts_of(pegawai_id, kuis.id) if is_expired(attempt)]
+    for attempt in expired:
+        submit_attempt(attempt, None)
+    return len(expired)
 
 
 def _grace() -> timedelta:

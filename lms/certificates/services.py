@@ -80,32 +80,22 @@ def _on_course_completed(sender, completion: CourseCompletion, **extra):
     issue(completion)
 
 
-def _no_such_certificate() -> NotFoundError:
-    return NotFoundError(_("No certificate has this code. Check the code on the certificate and try again."))
-
-
-def by_code(raw: str) -> Sertifikat:
+def by_code(raw: str, *conditions) -> Sertifikat:
+    """The certificate with this code (as typed) that also meets ``conditions``, in one query."""
     code = normalise_code(raw or "")
-    sertifikat = db.session.scalar(select(Sertifikat).where(Sertifikat.code == code)) if code else None
+    query = select(Sertifikat).where(Sertifikat.code == code, *conditions)
+    sertifikat = db.session.scalar(query) if code else None
     if sertifikat is None:
-        raise _no_such_certificate()
+        raise NotFoundError(
+            _("No certificate has this code. Check the code on the certificate and try again.")
+        )
     return sertifikat
 
 
 def visible_by_code(raw: str, viewer) -> Sertifikat:
     """A certificate the viewer may download; one query, so an unknown code and someone
     else's certificate are told apart neither by the answer nor by its time."""
-    code = normalise_code(raw or "")
-    sertifikat = (
-        db.session.scalar(
-            select(Sertifikat).where(Sertifikat.code == code, visible_to(viewer, Sertifikat.pegawai_id))
-        )
-        if code
-        else None
-    )
-    if sertifikat is None:
-        raise _no_such_certificate()
-    return sertifikat
+    return by_code(raw, visible_to(viewer, Sertifikat.pegawai_id))
 
 
 def of_pegawai(pegawai_id: int) -> list[Sertifikat]:

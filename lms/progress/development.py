@@ -50,10 +50,15 @@ class DevelopmentInput:
     kompetensi_level: int | None = None
 
 
+def _base_name(name: str) -> str:
+    """The file's own name, whatever path a browser sent with it."""
+    return name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+
+
 def check_file(upload: EvidenceFile) -> tuple[str, str]:
     """Returns (extension, content type), or raises naming the ``bukti`` field."""
     limit = current_app.config["EVIDENCE_MAX_BYTES"]
-    name = upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    name = _base_name(upload.name)
     extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
     if extension not in FILE_KINDS:
         raise DomainError(_("The evidence must be a PDF, JPEG or PNG file."), field="bukti")
@@ -117,7 +122,7 @@ def create(
     if upload is not None:
         extension, content_type = kind
         record.file_key = f"bukti/{pegawai_id}/{record.id}{extension}"
-        record.file_name = upload.name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+        record.file_name = _base_name(upload.name)[:200]
         record.file_type = content_type
         record.file_size = len(upload.data)
     db.session.add(record)

@@ -220,8 +220,7 @@ def autosave(attempt_id):
 
 def _save_for_later(attempt, answers):
     try:
-        for question in attempt.version.questions:
-            quizzes.save_answer(attempt, question["id"], answers.get(question["id"]))
+        quizzes.save_answers(attempt, answers)
     except DomainError as exc:
         flash_error(exc)
     else:
@@ -242,8 +241,7 @@ def submit(attempt_id):
     missing = quizzes.unanswered(attempt, answers)
     if missing and not request.form.get("confirmed") and not quizzes.is_expired(attempt):
         # Asked without JavaScript too: the page comes back with the answers kept and saved.
-        for question in attempt.version.questions:
-            quizzes.save_answer(attempt, question["id"], answers.get(question["id"]))
+        quizzes.save_answers(attempt, answers)
         return _attempt_page(attempt, answers, unanswered=missing)
     outcome = quizzes.submit_attempt(attempt, answers)
     if outcome.already_submitted:

@@ -180,6 +180,12 @@ def save_answer(attempt: Attempt, question_id: str, raw: Any) -> None:
     attempt.answers = answers  # a new dict, so the JSON column is written
 
 
+def save_answers(attempt: Attempt, answers: dict[str, Any]) -> None:
+    """Keep the whole form's answers of an open attempt; a question missing is cleared."""
+    for question in attempt.version.questions:
+        save_answer(attempt, question["id"], answers.get(question["id"]))
+
+
 def answers_from_form(attempt: Attempt, form: dict[str, list[str]]) -> dict[str, Any]:
     """Form fields ``q-<id>`` to answers; a multiple-choice field may repeat."""
     answers = {}

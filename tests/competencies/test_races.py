@@ -127,7 +127,8 @@ def assert_level_follows_evidence(pegawai_id: int, code: str) -> int:
         .order_by(RiwayatLevel.at)
     ).all()
     starts = [old for old, _new in history]
-    assert starts == [0, *(new for _old, new in history[:-1])], history
+    # Each change starts where the one before ended, the first at 0 (no history: level 0).
+    assert starts == [0, *(new for _old, new in history)][: len(history)], history
     assert (history[-1].new_level if history else 0) == level, history
     return level
 

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func, select
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, column_property, mapped_column, relationship
 
 from lms.core.time import utcnow
 from lms.extensions import db
+from lms.org.models import Pegawai
 
 STATUSES = ("draft", "published", "archived")
 
@@ -33,6 +35,11 @@ class Kursus(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     # Media file name in the course folder -> storage key (fingerprinted, cached forever).
     media: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Pixel size of each picture, so pages set width and height and do not jump as they load.
+    media_sizes: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+    # The media file shown on the course's card and page ("" for none).
+    cover: Mapped[str] = mapped_column(String(120), default="")
+    published_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -41,6 +48,13 @@ class Kursus(db.Model):
     )
     competencies: Mapped[list[KursusKompetensi]] = relationship(
         back_populates="kursus", cascade="all, delete-orphan", order_by="KursusKompetensi.code"
+    )
+
+    owners: Mapped[list[KursusPemilik]] = relationship(
+        back_populates="kursus", cascade="all, delete-orphan", order_by="KursusPemilik.added_at"
+    )
+    history: Mapped[list[KursusVersi]] = relationship(
+        back_populates="kursus", cascade="all, delete-orphan", order_by="KursusVersi.number"
     )
 
     @property
@@ -90,3 +104,76 @@ class Modul(db.Model):
 Kursus.module_count = column_property(
     select(func.count(Modul.id)).where(Modul.kursus_id == Kursus.id).correlate_except(Modul).scalar_subquery()
 )
+
+
+class KursusPemilik(db.Model):
+    """A trainer who owns (co-authors) a course. Owners may be of different agencies."""
+
+    __tablename__ = "kursus_pemilik"
+
+    kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"), primary_key=True)
+    pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    kursus: Mapped[Kursus] = relationship(back_populates="owners")
+    pegawai: Mapped[Pegawai] = relationship(lazy="joined")
+
+
+class KursusVersi(db.Model):
+    """One published version of a course: when, by whom, and what changed from the last."""
+
+    __tablename__ = "kursus_versi"
+    __table_args__ = (UniqueConstraint("kursus_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))
+    # [{"what": "module_added" | "module_changed" | …, "title": str}], shown on the course page.
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+
+    kursus: Mapped[Kursus] = relationship(back_populates="history")
+
+
+class KursusDraf(db.Model):
+    """The working copy of a course's details that trainers edit; learners see it only once
+    it is published. ``revision`` goes up on every save, so two editors cannot overwrite
+    each other unseen."""
+
+    __tablename__ = "kursus_draf"
+
+    kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(400), default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[str] = mapped_column(String(200), default="")
+    jp: Mapped[int] = mapped_column(default=0)
+    competencies: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    cover: Mapped[str] = mapped_column(String(120), default="")
+    media: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    media_sizes: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))
+
+    kursus: Mapped[Kursus] = relationship(backref=backref("draf", uselist=False, cascade="all, delete-orphan"))
+
+
+class ModulDraf(db.Model):
+    """The working copy of one module. Its slug stays when the title changes, so learners'
+    progress on the module survives a rename."""
+
+    __tablename__ = "modul_draf"
+    __table_args__ = (UniqueConstraint("kursus_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from lms.catalog.models import Kursus, Modul
+from lms.catalog.models import Kursus, KursusPemilik, Modul
+from lms.core.errors import ForbiddenError, NotFoundError
 from lms.extensions import db
 
 _MEDIA_SRC = re.compile(r'src="media/([^"/]+)"')
@@ -47,3 +48,40 @@ def media_of(key: str) -> Kursus | None:
     if kursus is None or key not in (kursus.media or {}).values():
         return None
     return kursus
+
+
+def is_owner(pegawai_id: int, kursus_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(KursusPemilik.pegawai_id).where(
+                KursusPemilik.kursus_id == kursus_id, KursusPemilik.pegawai_id == pegawai_id
+            )
+        )
+        is not None
+    )
+
+
+def can_edit(user, kursus: Kursus) -> bool:
+    """Admins edit every course; a trainer only the courses he owns."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_admin:
+        return True
+    return bool(user.is_pengajar) and is_owner(user.pegawai_id, kursus.id)
+
+
+def editable_course(user, slug: str) -> Kursus:
+    """The course a trainer may edit, or 404 when it does not exist and 403 when it is not his."""
+    kursus = db.session.scalar(select(Kursus).where(Kursus.slug == slug))
+    if kursus is None:
+        raise NotFoundError()
+    if not can_edit(user, kursus):
+        raise ForbiddenError()
+    return kursus
+
+
+def owned_course_ids(user):
+    """A select of the ids of the courses ``user`` works on: all for an admin."""
+    if user.is_admin:
+        return select(Kursus.id)
+    return select(KursusPemilik.kursus_id).where(KursusPemilik.pegawai_id == user.pegawai_id)

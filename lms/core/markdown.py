@@ -108,6 +108,11 @@ def _clean(html: str) -> str:
     )
 
 
+def clean_html(html: str) -> str:
+    """HTML written elsewhere (a Moodle question, a pasted fragment) made as safe as ours."""
+    return _clean(html)
+
+
 def render(text: str) -> Rendered:
     """Render Markdown to sanitised HTML and a table of contents.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,11 +20,60 @@ from lms.core.ids import is_valid_id, new_id
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.quizzes import grading
-from lms.quizzes.models import Attempt, Kuis, KuisVersion
+from lms.quizzes import questions as questions_module
+from lms.quizzes.importer import SETTINGS, with_option_ids
+from lms.quizzes.models import Attempt, AttemptChoice, AttemptItem, Kuis, KuisVersion
 
 
 def quiz_for_course(kursus_id: int) -> Kuis | None:
     return db.session.scalar(select(Kuis).where(Kuis.kursus_id == kursus_id))
+
+
+class InvalidDraw(DomainError):
+    """Draw rules the questions cannot satisfy; ``errors`` lists each problem."""
+
+    def __init__(self, errors: list[questions_module.FieldError]):
+        super().__init__(errors[0].message, field="draw")
+        self.errors = errors
+
+
+def content_hash(
+    settings: dict[str, Any], questions: list[dict[str, Any]], draw: list[dict[str, Any]]
+) -> str:
+    content = {"settings": settings, "questions": questions, "draw": draw}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def publish_quiz(
+    kursus: Kursus, settings: dict[str, Any], questions: list[dict[str, Any]]
+) -> KuisVersion | None:
+    """Make ``questions`` (canonical, each with its "id") under ``settings`` (the quiz's
+    settings and its "draw" rules) the quiz learners take next: a new version when
+    anything changed, else None. Attempts already made keep the version they were made on."""
+    draw = questions_module.clean_draw(settings.get("draw"))
+    if not questions:
+        raise DomainError(_("The quiz has no questions."), field="questions")
+    problems = questions_module.check_draw(questions, settings.get("draw") or [])
+    if problems:
+        raise InvalidDraw(problems)
+    chosen = {key: settings[key] for key in SETTINGS}
+    digest = content_hash(chosen, questions, draw)
+    kuis = quiz_for_course(kursus.id)
+    if kuis is None:
+        kuis = Kuis(kursus=kursus)
+        db.session.add(kuis)
+    elif kuis.versions and kuis.current.content_hash == digest:
+        return None
+    version = KuisVersion(
+        number=len(kuis.versions) + 1,
+        content_hash=digest,
+        questions=with_option_ids(questions),
+        draw=draw,
+        **chosen,
+    )
+    kuis.versions.append(version)
+    db.session.flush()
+    return version
 
 
 def attempts_of(pegawai_id: int, kuis_id: int) -> list[Attempt]:
@@ -57,6 +108,11 @@ class QuizStatus:
     @property
     def passed(self) -> bool:
         return self.best is not None and bool(self.best.passed)
+
+    @property
+    def question_count(self) -> int:
+        """How many questions an attempt asks (with draw rules, fewer than the pool)."""
+        return questions_module.questions_per_attempt(self.version.questions, self.version.draw)
 
     @property
     def can_start(self) -> bool:
@@ -143,6 +199,7 @@ def start_attempt(pegawai_id: int, kuis: Kuis, attempt_id: str | None = None) ->
             seed=attempt_id,
             shuffle_questions=version.shuffle_questions,
             shuffle_options=version.shuffle_options,
+            draw=version.draw,
         ),
         answers={},
     )
@@ -158,41 +215,68 @@ def start_attempt(pegawai_id: int, kuis: Kuis, attempt_id: str | None = None) ->
     return attempt
 
 
+def asked(attempt: Attempt) -> list[dict[str, Any]]:
+    """The questions this attempt asks, as its version stores them: with draw rules only
+    the drawn ones. Everything that shows or grades an attempt goes through here."""
+    ids = {item["id"] for item in attempt.layout}
+    return [q for q in attempt.version.questions if q["id"] in ids]
+
+
 def _questions_by_id(attempt: Attempt) -> dict[str, dict[str, Any]]:
-    return {q["id"]: q for q in attempt.version.questions}
+    return {q["id"]: q for q in asked(attempt)}
+
+
+def _unknown(question_id: str) -> DomainError:
+    return DomainError(_("Unknown question."), field=question_id)
 
 
 def save_answer(attempt: Attempt, question_id: str, raw: Any) -> None:
-    """Keep one answer of an open attempt (autosave). An empty answer clears it."""
+    """Keep one answer of an open attempt (autosave). An empty answer clears it.
+    ``<question id>.<pair id>`` keeps the choice for one pair of a matching question."""
     if not attempt.is_open:
         raise DomainError(_("This attempt has already been submitted."), status=409)
     if _expired(attempt):
         raise DomainError(_("The time for this attempt is over."), status=409)
-    question = _questions_by_id(attempt).get(question_id)
+    qid, dot, pair_id = question_id.partition(".")
+    question = _questions_by_id(attempt).get(qid)
     if question is None:
-        raise DomainError(_("Unknown question."), field=question_id)
+        raise _unknown(question_id)
     answers = dict(attempt.answers or {})
+    if dot:
+        if question["type"] != "matching" or pair_id not in {p["id"] for p in question["pairs"]}:
+            raise _unknown(question_id)
+        raw = {**(answers.get(qid) or {}), pair_id: raw}
     value = grading.clean_answer(question, raw)
     if value is None:
-        answers.pop(question_id, None)
+        answers.pop(qid, None)
     else:
-        answers[question_id] = value
+        answers[qid] = value
     attempt.answers = answers  # a new dict, so the JSON column is written
 
 
 def save_answers(attempt: Attempt, answers: dict[str, Any]) -> None:
     """Keep the whole form's answers of an open attempt; a question missing is cleared."""
-    for question in attempt.version.questions:
+    for question in asked(attempt):
         save_answer(attempt, question["id"], answers.get(question["id"]))
 
 
+def _from_form(question: dict[str, Any], form: dict[str, list[str]]) -> Any:
+    name = f"q-{question['id']}"
+    if question["type"] == "multiple":
+        return form.get(name, [])
+    if question["type"] == "matching":
+        chosen = {p["id"]: (form.get(f"{name}.{p['id']}") or [None])[0] for p in question["pairs"]}
+        return {pair: choice for pair, choice in chosen.items() if choice}
+    values = form.get(name, [])
+    return values[0] if values else None
+
+
 def answers_from_form(attempt: Attempt, form: dict[str, list[str]]) -> dict[str, Any]:
-    """Form fields ``q-<id>`` to answers; a multiple-choice field may repeat."""
+    """Form fields to answers: ``q-<id>`` (a multiple-choice field may repeat; a number is
+    typed text), and ``q-<id>.<pair id>`` for each pair of a matching question."""
     answers = {}
     for qid, question in _questions_by_id(attempt).items():
-        values = form.get(f"q-{qid}", [])
-        raw = values if question["type"] == "multiple" else (values[0] if values else None)
-        value = grading.clean_answer(question, raw)
+        value = grading.clean_answer(question, _from_form(question, form))
         if value is not None:
             answers[qid] = value
     return answers
@@ -217,7 +301,7 @@ def submit_attempt(attempt: Attempt, answers: dict[str, Any] | None) -> Submissi
     late = _expired(attempt, now)
     final = dict(answers) if answers is not None and not late else dict(attempt.answers or {})
     version = attempt.version
-    result = grading.grade(version.questions, final)
+    result = grading.grade(asked(attempt), final)
     values = dict(
         status="submitted",
         submitted_at=now,
@@ -238,20 +322,108 @@ def submit_attempt(attempt: Attempt, answers: dict[str, Any] | None) -> Submissi
     db.session.refresh(attempt)
     if not changed:
         return Submission(attempt, already_submitted=True)
+    _record_items(attempt, result)
     signals.quiz_submitted.send("quizzes", attempt=attempt, kursus_id=attempt.kuis.kursus_id)
     return Submission(attempt, late=late)
 
 
+def _record_items(attempt: Attempt, result: grading.GradeResult) -> None:
+    """How each asked question was graded and what was chosen, for item analysis.
+    Written only by the submission that closed the attempt, so once."""
+    version_id = attempt.kuis_version_id
+    for question in asked(attempt):
+        qid = question["id"]
+        graded = result.results[qid]
+        db.session.add(
+            AttemptItem(
+                attempt_id=attempt.id,
+                question_id=qid,
+                kuis_version_id=version_id,
+                answered=graded.answered,
+                fraction=float(graded.fraction),
+                points=float(graded.points),
+                max_points=float(graded.max_points),
+            )
+        )
+        for option_id in _chosen(question, attempt.answers.get(qid)):
+            db.session.add(
+                AttemptChoice(
+                    attempt_id=attempt.id, question_id=qid, option_id=option_id, kuis_version_id=version_id
+                )
+            )
+    db.session.flush()
+
+
+def _chosen(question: dict[str, Any], answer: Any) -> list[str]:
+    """What an answer chose, as item analysis counts it: option ids; "true" or "false";
+    "<pair id>:<choice id>" for each pair of a matching question."""
+    answer = grading.clean_answer(question, answer)
+    if answer is None or question["type"] in ("short", "numeric"):
+        return []
+    if question["type"] == "matching":
+        return [f"{pair}:{choice}" for pair, choice in answer.items()]
+    return answer if isinstance(answer, list) else [answer]
+
+
 def laid_out(attempt: Attempt) -> list[tuple[dict[str, Any], list[str]]]:
-    """The attempt's questions in its order, each with its option ids in its order."""
+    """The attempt's questions in its order, each with its option ids in its order
+    (for a matching question, its choices)."""
     questions = _questions_by_id(attempt)
     return [(questions[item["id"]], item["options"]) for item in attempt.layout]
 
 
-def review(attempt: Attempt) -> list[tuple[dict[str, Any], list[str], grading.QuestionResult]]:
+@dataclass(frozen=True)
+class PairReview:
+    """One pair of a matching question on a result page."""
+
+    html: str
+    chosen: str | None  # the text of the choice made, if any
+    correct: bool
+    key: str  # the text of the right choice
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    question: dict[str, Any]
+    options: list[str]
+    result: grading.QuestionResult
+    given: Any  # the answer as stored, or None
+    note: str  # the feedback written for that answer (true/false, short, numeric)
+    pairs: list[PairReview]
+
+    @property
+    def partly(self) -> bool:
+        return 0 < self.result.fraction < 1
+
+
+def _pairs(question: dict[str, Any], given: Any) -> list[PairReview]:
+    if question["type"] != "matching":
+        return []
+    texts = {c["id"]: c["text"] for c in question["choices"]}
+    chosen = given if isinstance(given, dict) else {}
+    return [
+        PairReview(
+            p["html"], texts.get(chosen.get(p["id"])), chosen.get(p["id"]) == p["choice"], texts[p["choice"]]
+        )
+        for p in question["pairs"]
+    ]
+
+
+def review(attempt: Attempt) -> list[ReviewItem]:
     """Each question of a submitted attempt with how it was graded."""
-    graded = grading.grade(attempt.version.questions, attempt.answers)
-    return [(question, options, graded.results[question["id"]]) for question, options in laid_out(attempt)]
+    answers = attempt.answers or {}
+    graded = grading.grade(asked(attempt), answers)
+    return [
+        ReviewItem(
+            question,
+            options,
+            graded.results[question["id"]],
+            grading.clean_answer(question, answers.get(question["id"])),
+            grading.answer_note(question, answers.get(question["id"])),
+            _pairs(question, answers.get(question["id"])),
+        )
+        for question, options in laid_out(attempt)
+    ]
 
 
 def unanswered(attempt: Attempt, answers: dict[str, Any]) -> int:
@@ -264,12 +436,14 @@ class Feedback:
     """What a result page may show, by the quiz's feedback mode:
 
     - ``score``: the score and pass or fail only;
-    - ``correctness``: also which questions were right or wrong, the learner's own answers
-      and the note written for an option they chose, after every attempt. Never the
-      correct answers. (Knowing that a true/false answer, or one of two options, was
+    - ``correctness``: also which questions were right, partly right or wrong (with the
+      points a partly right answer earned), the learner's own answers, which pairs of a
+      matching question they matched right, and the note written for the answer they
+      gave (an option they chose, their true/false answer, the accepted short or numeric
+      answer theirs matched), after every attempt. Never the correct answers. (Knowing that a true/false answer, or one of two options, was
       wrong tells the right one: choose ``score`` where that matters.)
-    - ``keys``: like ``correctness``, and the correct answers with each question's
-      explanation once they can no longer help: when no attempt is open and none can be
+    - ``keys``: like ``correctness``, and the correct answers (every accepted short or
+      numeric answer, the right match of each pair) with each question's explanation once they can no longer help: when no attempt is open and none can be
       started (after a pass, or when every attempt is used).
     """
 

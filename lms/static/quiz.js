@@ -1,5 +1,6 @@
 // The quiz form, made kinder by script (without it, it is a plain POST form that works):
-// - every answer is kept on the device the moment it is chosen, and sent to the server
+// - every answer is kept on the device the moment it is chosen (a matching question's
+//   pairs one by one, as "<question>.<pair>"), and sent to the server
 //   until the server has it, however often the connection drops; the status line says
 //   how many answers are still waiting, and "all saved" only when none is;
 // - submitting with questions unanswered asks first;
@@ -137,15 +138,16 @@
     typing[name] = setTimeout(function () { chosen(name); }, 800);
   });
 
+  // A matching question has a field per pair ("q-<id>.<pair>"): answered when any is.
   function answeredCount() {
-    var names = {}, count = 0;
+    var names = {}, answered = {};
     Array.prototype.forEach.call(form.querySelectorAll("[name^='q-']"), function (i) { names[i.name] = true; });
-    var all = Object.keys(names);
-    all.forEach(function (name) {
-      var v = valueOf(name);
-      if (v && (typeof v === "string" ? v.trim() : v.length)) count += 1;
+    Object.keys(names).forEach(function (name) {
+      var question = name.split(".")[0], v = valueOf(name);
+      answered[question] = answered[question] || Boolean(v && (typeof v === "string" ? v.trim() : v.length));
     });
-    return [count, all.length];
+    var all = Object.keys(answered);
+    return [all.filter(function (q) { return answered[q]; }).length, all.length];
   }
 
   function confirmed() {

@@ -43,7 +43,11 @@ def answer_correctly(page, question):
     elif question["type"] == "truefalse":
         choose(page, question["id"], "Benar" if question["answer"] else "Salah")
     else:
-        page.fill(f"fieldset#q-{question['id']} input[type=text]", question["answers"][0])
+        first = question["answers"][0]
+        page.fill(
+            f"fieldset#q-{question['id']} input[type=text]",
+            first["text"] if isinstance(first, dict) else first,
+        )
 
 
 def record_dialogs(page) -> list[str]:

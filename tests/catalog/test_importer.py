@@ -14,12 +14,14 @@ breaks exactly one thing.
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from lms.catalog.importer import ImportFailed, check_course, import_courses
@@ -243,8 +245,8 @@ BROKEN = [
         id="image-with-query",
     ),
     pytest.param(
-        write("media/catatan.pdf", "%PDF"),
-        "media/catatan.pdf:1: media must be one of .gif, .jpeg, .jpg, .png, .svg, .webp",
+        write("media/catatan.html", "<p>catatan</p>"),
+        "media/catatan.html:1: media must be one of .gif, .jpeg, .jpg, .pdf, .png, .svg, .webp",
         id="media-type",
     ),
     # kuis.toml
@@ -320,7 +322,7 @@ BROKEN = [
     ),
     pytest.param(
         quiz_toml('type = "truefalse"', 'type = "essay"'),
-        "kuis.toml:39: question q3: 'type' must be one of single, multiple, truefalse, short",
+        "kuis.toml:39: question q3: 'type' must be one of single, multiple, truefalse, short, numeric, matching",
         id="question-type-unknown",
     ),
     pytest.param(
@@ -570,7 +572,7 @@ def test_svgs_saved_by_drawing_programs_are_accepted_and_stored_as_they_are(fold
     spec, errors = check_course(folder)
 
     assert errors == []
-    assert spec.media["gambar.svg"] == data
+    assert spec.media["gambar.svg"].data == data
 
 
 def test_local_references_inside_an_svg_are_allowed(folder):
@@ -587,45 +589,73 @@ def test_local_references_inside_an_svg_are_allowed(folder):
     assert check_course(folder)[1] == []
 
 
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
-GIF = b"GIF89a\x01\x00\x01\x00"
-WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8 "
+def picture(kind: str, size=(40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 60)).save(out, kind)
+    return out.getvalue()
+
+
+PNG, JPEG, GIF, WEBP = (picture(kind) for kind in ("PNG", "JPEG", "GIF", "WEBP"))
 
 
 @pytest.mark.parametrize(
     ("name", "data"),
-    [
-        ("peta.png", PNG),
-        ("peta.jpg", JPEG),
-        ("peta.JPEG", JPEG),
-        ("peta.gif", GIF),
-        ("peta.gif", b"GIF87a\x01\x00"),
-        ("peta.webp", WEBP),
-    ],
+    [("peta.png", PNG), ("peta.jpg", JPEG), ("peta.JPEG", JPEG), ("peta.gif", GIF), ("peta.webp", WEBP)],
 )
-def test_a_picture_whose_content_matches_its_extension_is_accepted(folder, name, data):
+def test_a_picture_whose_content_matches_its_extension_is_accepted_with_its_size(folder, name, data):
     (folder / "media" / name).write_bytes(data)
 
-    assert check_course(folder)[1] == []
+    spec, errors = check_course(folder)
+
+    assert errors == []
+    assert (spec.media[name].width, spec.media[name].height) == (40, 30)
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "kind"),
+    ("name", "data", "message"),
     [
-        pytest.param("peta.png", JPEG, "PNG", id="jpeg-named-png"),
-        pytest.param("peta.jpg", PNG, "JPEG", id="png-named-jpg"),
-        pytest.param("peta.gif", b"<svg onload=alert(1)>", "GIF", id="svg-named-gif"),
-        pytest.param("peta.webp", b"RIFF\x1a\x00\x00\x00WAVEfmt ", "WebP", id="wave-named-webp"),
-        pytest.param("peta.png", b"", "PNG", id="empty"),
+        pytest.param(
+            "peta.png",
+            JPEG,
+            "the file is not what its extension says: it is a image/jpeg file",
+            id="jpeg-named-png",
+        ),
+        pytest.param(
+            "peta.jpg",
+            PNG,
+            "the file is not what its extension says: it is a image/png file",
+            id="png-named-jpg",
+        ),
+        pytest.param(
+            "peta.gif", b"<svg onload=alert(1)>", "This type of file is not accepted.", id="svg-named-gif"
+        ),
+        pytest.param(
+            "peta.webp",
+            b"RIFF\x1a\x00\x00\x00WAVEfmt ",
+            "This type of file is not accepted.",
+            id="wave-named-webp",
+        ),
+        pytest.param("peta.png", PNG[:40], "The picture cannot be read", id="cut-short"),
+        pytest.param("peta.png", b"", "The file is empty.", id="empty"),
+        pytest.param(
+            "peta.gif", GIF + b"<html><script>alert(1)</script>", None, id="polyglot-kept-out-of-pages"
+        ),
     ],
 )
-def test_a_picture_whose_content_does_not_match_its_extension_is_refused(folder, name, data, kind):
+def test_a_picture_whose_content_does_not_match_its_extension_is_refused(app, folder, name, data, message):
     (folder / "media" / name).write_bytes(data)
 
-    assert check_course(folder)[1] == [
-        f"{SLUG}/media/{name}:1: the file is not a {kind} picture: its first bytes do not match its extension"
-    ]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        spec, errors = check_course(folder)
+
+    if message is None:
+        # A picture with something appended is still a picture: it is stored re-encoded,
+        # without what was hidden after it.
+        assert errors == []
+        assert b"<script>" not in spec.media[name].data
+        return
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{SLUG}/media/{name}:1: {message}")
 
 
 @pytest.mark.parametrize(
@@ -761,7 +791,7 @@ def test_a_valid_folder_is_imported_with_modules_in_order_and_its_quiz(folder):
         ("Ende", False),
     ]
     assert all(re.fullmatch(r"[0-9a-f]{8}", o["id"]) for q in version.questions for o in q.get("options", []))
-    assert version.questions[3]["answers"] == ["JP", "J.P."]
+    assert [a["text"] for a in version.questions[3]["answers"]] == ["JP", "J.P."]
 
 
 def test_importing_the_same_folder_again_changes_nothing(folder):

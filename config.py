@@ -37,7 +37,9 @@ class Config:
     S3_BUCKET = os.environ.get("S3_BUCKET", "")
     S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
     S3_REGION = os.environ.get("S3_REGION", "ap-southeast-3")
-    S3_URL_EXPIRES = _int("S3_URL_EXPIRES", 3600)
+    # Public course media: URLs are signed per window of half this, so a picture keeps one
+    # address (and stays in the browser cache) for a day or more; at most 7 days (SigV4).
+    S3_URL_EXPIRES = _int("S3_URL_EXPIRES", 172800)
     # Evidence files are personal: their download links work for a minute only.
     S3_PRIVATE_URL_EXPIRES = _int("S3_PRIVATE_URL_EXPIRES", 60)
     KURSUS_DIR = os.environ.get("KURSUS_DIR", str(BASE_DIR / "kursus"))

@@ -35,15 +35,61 @@ kursus_cli = AppGroup("kursus", help="Course folders (kursus/<slug>/).")
 
 
 @kursus_cli.command("import")
-@click.argument("path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 def import_command(path: Path | None):
-    """Check and import course folders; nothing is written if any has an error."""
+    """Check and import course folders, or a course package (zip); nothing is written if
+    any has an error."""
     from lms.catalog.importer import course_folders, import_courses
 
     path = path or Path(current_app.config["KURSUS_DIR"])
-    outcomes = _all_or_nothing(lambda: import_courses(course_folders(path), on_warning=_warn))
+    if path.is_file():
+        outcomes = _all_or_nothing(lambda: _import_package(path))
+    else:
+        outcomes = _all_or_nothing(lambda: import_courses(course_folders(path), on_warning=_warn))
     for slug, outcome in outcomes:
         click.echo(f"{slug}: {outcome}")
+
+
+def _import_package(path: Path) -> list[tuple[str, str]]:
+    """A zip (told by its content, whatever its name) imported with no user: courses it
+    creates get no owner, as admins own everything."""
+    from lms.authoring.packages import PACKAGE_MAX_BYTES, PackageRefused, import_zip
+    from lms.catalog.importer import ImportFailed
+
+    with path.open("rb") as handle:
+        data = handle.read(PACKAGE_MAX_BYTES + 1)  # enough to know it is too large
+    try:
+        return import_zip(path.name, data, by_user=None, on_warning=_warn)
+    except PackageRefused as exc:
+        raise ImportFailed(exc.errors) from None
+
+
+@kursus_cli.command("export")
+@click.argument("slug")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="The zip to write (default: <slug>-v<version>.zip).",
+)
+@click.option("--force", is_flag=True, help="Replace the file if it exists.")
+def export_command(slug: str, output: Path | None, force: bool):
+    """Write a course's working copy as a package: a zip of its kursus/<slug>/ folder."""
+    from sqlalchemy import select
+
+    from lms.authoring.packages import export_zip, package_name
+    from lms.catalog.models import Kursus
+
+    kursus = db.session.scalar(select(Kursus).where(Kursus.slug == slug))
+    if kursus is None:
+        raise click.ClickException(f"No course has the slug {slug!r}.")
+    if output is None or output.is_dir():
+        output = (output or Path()) / package_name(kursus)
+    if output.exists() and not force:
+        raise click.ClickException(f"{output} already exists; add --force to replace it.")
+    data = export_zip(kursus)
+    output.write_bytes(data)
+    click.echo(f"{output}: {slug} version {kursus.version}, {len(data)} bytes")
 
 
 @kursus_cli.command("check")
@@ -89,4 +135,65 @@ def demo_command():
 def init_app(app: Flask) -> None:
     app.cli.add_command(kursus_cli)
     app.cli.add_command(kompetensi_cli)
+    app.cli.add_command(soal_cli)
     app.cli.add_command(demo_command)
+
+
+soal_cli = AppGroup("soal", help="A course's question bank: GIFT and Moodle XML files.")
+
+
+def _course_id(slug: str) -> int:
+    from sqlalchemy import select
+
+    from lms.catalog.models import Kursus
+
+    kursus_id = db.session.scalar(select(Kursus.id).where(Kursus.slug == slug))
+    if kursus_id is None:
+        raise click.ClickException(f"No course has the slug {slug!r}.")
+    return kursus_id
+
+
+@soal_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kursus", "slug", required=True, help="The course whose bank gets the questions.")
+@click.option("--tag", default=None, help="A tag for every imported question.")
+@click.option("--skip-unsupported", is_flag=True, help="Leave out question types the bank does not have.")
+def import_questions_command(file: Path, slug: str, tag: str | None, skip_unsupported: bool):
+    """Add the questions of a GIFT or Moodle XML file to a course's bank; all or nothing."""
+    from lms.core.errors import DomainError
+    from lms.quizzes import bank
+
+    kursus_id = _course_id(slug)
+    with file.open("rb") as handle:
+        data = handle.read(bank.import_limit() + 1)  # enough to know it is too large
+    try:
+        result = bank.import_questions(kursus_id, file.name, data, tag=tag, skip_unsupported=skip_unsupported)
+    except bank.ImportRefused as exc:
+        db.session.rollback()
+        for line in exc.errors:
+            click.echo(line, err=True)
+        raise click.ClickException(f"{len(exc.errors)} error(s); nothing was imported.") from None
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{file.name}: {exc.message}") from None
+    db.session.commit()
+    for line in result.skipped:
+        click.echo(f"skipped: {line}", err=True)
+    for line in result.warnings:
+        _warn(line)
+    click.echo(f"{slug}: {len(result.added)} question(s) imported, {len(result.skipped)} skipped")
+
+
+@soal_cli.command("export")
+@click.option("--kursus", "slug", required=True, help="The course whose bank is written.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
+def export_questions_command(slug: str, output: Path | None):
+    """Write a course's question bank as GIFT."""
+    from lms.quizzes import bank
+
+    text = bank.export_gift(_course_id(slug))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"{output}: {slug}", err=True)

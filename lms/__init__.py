@@ -113,6 +113,7 @@ def _engine_options(config) -> dict:
 def _register_models() -> None:
     # Imported for their side effects: the tables, and the listeners of each domain.
     from lms.accounts import models as _accounts  # noqa: F401
+    from lms.authoring import services as authoring
     from lms.catalog import importer
     from lms.catalog import models as _catalog  # noqa: F401
     from lms.certificates import models as _certificates  # noqa: F401
@@ -123,14 +124,16 @@ def _register_models() -> None:
     from lms.progress import models as _progress  # noqa: F401
     from lms.progress import services as _progress_services  # noqa: F401
     from lms.quizzes import models as _quizzes  # noqa: F401
-    from lms.quizzes.importer import KuisPart
+    from lms.quizzes.part import QuizPart
 
-    importer.register_part(KuisPart())
+    importer.register_part(QuizPart())
     importer.register_competency_codes(competency_services.known_codes)
+    authoring.register_dictionary(competency_services.dictionary_choices)
 
 
 def _register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
+    from lms.authoring.routes import bp as authoring
     from lms.catalog.routes import bp as catalog
     from lms.certificates.routes import bp as certificates
     from lms.competencies.routes import bp as competencies
@@ -138,7 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.progress.routes import bp as progress
     from lms.reports.routes import bp as reports
 
-    for blueprint in (core, accounts, catalog, progress, competencies, certificates, reports):
+    for blueprint in (core, accounts, catalog, authoring, progress, competencies, certificates, reports):
         app.register_blueprint(blueprint)
 
 

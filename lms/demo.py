@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lms import signals
 from lms.accounts.models import User
 from lms.accounts.services import create_user
-from lms.catalog.models import Kursus
+from lms.catalog.models import Kursus, KursusPemilik
 from lms.competencies.services import known_codes, set_standards, standards_for
 from lms.core.time import local_today
 from lms.extensions import db
@@ -412,8 +412,22 @@ def seed_demo() -> str:
                     assigned_by_id=people[SUPERVISOR].id,
                 )
                 created["assignments"] += 1
+    created["course owners"] = _trainer_owns_courses(people[TRAINER].id)
     created.update(_seed_competencies(jabatan, people, today))
     return ", ".join(f"{v} {k}" for k, v in created.items()) + " created"
+
+
+def _trainer_owns_courses(trainer_id: int) -> int:
+    """The demo trainer owns the shipped courses, so his editor has something in it."""
+    owned = set(
+        db.session.scalars(select(KursusPemilik.kursus_id).where(KursusPemilik.pegawai_id == trainer_id))
+    )
+    added = 0
+    for kursus_id in db.session.scalars(select(Kursus.id)):
+        if kursus_id not in owned:
+            db.session.add(KursusPemilik(kursus_id=kursus_id, pegawai_id=trainer_id))
+            added += 1
+    return added
 
 
 def _seed_competencies(jabatan: dict, people: dict, today) -> dict[str, int]:

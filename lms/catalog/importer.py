@@ -14,19 +14,21 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Protocol
-from xml.parsers import expat
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from lms.catalog.models import STATUSES, Kursus, KursusKompetensi, Modul
+from lms.catalog.models import STATUSES, Kursus, ModulDraf
+from lms.catalog.publishing import draft_modules, publish, working_copy
 from lms.core.markdown import Rendered, render
 from lms.extensions import db
 from lms.storage import PUBLIC, storage
+from lms.storage.media import COURSE_MEDIA_MAX_BYTES as MEDIA_MAX_BYTES
+from lms.storage.media import MediaRefused, PreparedMedia, prepare, svg_problems
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 MODULE_RE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
@@ -34,17 +36,11 @@ COMPETENCY_RE = re.compile(r"^[A-Z]{1,3}(\.[A-Z0-9-]+)+$")
 # An image src with a scheme (https:, data:, …) or a root (/x, //host, \\host) is a link.
 LINK_RE = re.compile(r"[a-z][a-z0-9+.-]*:|[/\\]", re.I)
 PIXELS_RE = re.compile(r"[1-9][0-9]{0,4}")
-MEDIA_MAX_BYTES = 512 * 1024
+MEDIA_NAME_RE = re.compile(r"[^\W_][\w.-]{0,118}")
 # How each kind of picture begins, so a file cannot pass for another kind by its name.
-PICTURE_MAGIC = {
-    ".png": ("PNG", re.compile(rb"\x89PNG\r\n\x1a\n")),
-    ".jpg": ("JPEG", re.compile(rb"\xff\xd8\xff")),
-    ".jpeg": ("JPEG", re.compile(rb"\xff\xd8\xff")),
-    ".gif": ("GIF", re.compile(rb"GIF8[79]a")),
-    ".webp": ("WebP", re.compile(rb"RIFF.{4}WEBP", re.S)),
-}
-MEDIA_TYPES = {".svg", *PICTURE_MAGIC}
+MEDIA_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf"}
 KURSUS_KEYS = {
+    "cover",
     "title",
     "summary",
     "description",
@@ -144,8 +140,17 @@ class Part(Protocol):
 
     def parse(self, source: TomlSource) -> Any: ...
 
-    def apply(self, kursus: Kursus, spec: Any) -> bool:
-        """Write the part; return True when its content changed."""
+    def write_working_copy(self, kursus: Kursus, spec: Any) -> None:
+        """Make the course's working copy of this part what the file says."""
+
+    def problems(self, kursus: Kursus) -> list[tuple[str, str]]:
+        """(field, message) for what stops the working copy from being published."""
+
+    def publish(self, kursus: Kursus) -> list[dict[str, Any]]:
+        """Make the working copy what learners see; return what changed."""
+
+    def export(self, kursus: Kursus) -> str | None:
+        """The file's text from the working copy, or None when the course has no such part."""
 
 
 PARTS: list[Part] = []
@@ -200,7 +205,7 @@ class CourseSpec:
     slug: str
     meta: dict[str, Any]
     modules: list[ModuleSpec]
-    media: dict[str, bytes]
+    media: dict[str, PreparedMedia]
     parts: dict[str, Any]
     content_hash: str
 
@@ -248,6 +253,7 @@ def _check_meta(source: TomlSource) -> dict[str, Any]:
         "jp": check_int(source, data, "jp", line=1, low=0, high=500),
         "minutes": check_int(source, data, "minutes", line=1, low=0, high=100000, required=False) or 0,
         "status": data.get("status", "draft"),
+        "cover": check_text(source, data, "cover", line=1, max_len=130, required=False) or "",
     }
     check_int(source, data, "version", line=1, low=1, high=100000, required=False)
     if meta["status"] not in STATUSES:
@@ -298,19 +304,40 @@ class _Images(HTMLParser):
             self.found.append({name: value or "" for name, value in attrs})
 
 
-def _image_problem(image: dict[str, str], media_names: set[str]) -> str | None:
+def image_issue(image: dict[str, str], media_names: set[str]) -> str | None:
+    """What is wrong with one picture of a module: "no_src", "link", "missing" (not among
+    the course's files) or "unsized"; None when nothing is. Callers word it."""
     src = image.get("src", "")
     if not src:
-        # The sanitiser removed it: data:, javascript: and the like.
-        return "an image has no usable src: pictures must be files in media/"
+        return "no_src"  # the sanitiser removed it: data:, javascript: and the like
     if LINK_RE.match(src) or "://" in src:
-        return f"image '{src}' must be a file in media/, not a link"
+        return "link"
     if not (src.startswith("media/") and src[len("media/") :] in media_names):
-        return f"image '{src}' is not in the course's media/ folder"
+        return "missing"
     if not all(PIXELS_RE.fullmatch(image.get(side, "")) for side in ("width", "height")):
         # Unsized pictures make a page jump as they arrive over a slow link.
-        return f"image '{src}' needs its size: add {{width=… height=…}} after it"
+        return "unsized"
     return None
+
+
+def images_of(html: str) -> list[dict[str, str]]:
+    parser = _Images()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+ISSUES = {
+    "no_src": "an image has no usable src: pictures must be files in media/",
+    "link": "image '{src}' must be a file in media/, not a link",
+    "missing": "image '{src}' is not in the course's media/ folder",
+    "unsized": "image '{src}' needs its size: add {{width=… height=…}} after it",
+}
+
+
+def _image_problem(image: dict[str, str], media_names: set[str]) -> str | None:
+    issue = image_issue(image, media_names)
+    return ISSUES[issue].format(src=image.get("src", "")) if issue else None
 
 
 def _line_of(lines: list[str], needle: str, after: int) -> int:
@@ -327,11 +354,8 @@ def _line_of(lines: list[str], needle: str, after: int) -> int:
 def _check_images(path: Path, lines: list[str], html: str, media_names: set[str], errors: Errors) -> None:
     """Checks the images a module shows, found in its rendered, sanitised HTML, so that
     every way of writing one (reference links, raw HTML, over several lines) is seen."""
-    parser = _Images()
-    parser.feed(html)
-    parser.close()
     last_line: dict[str, int] = {}
-    for image in parser.found:
+    for image in images_of(html):
         needle = image.get("src") or image.get("alt", "")
         line = last_line[needle] = _line_of(lines, needle, last_line.get(needle, 1))
         problem = _image_problem(image, media_names)
@@ -396,242 +420,26 @@ def _check_modules(folder: Path, errors: Errors, media_names: set[str]) -> list[
 
 
 # --- media --------------------------------------------------------------------------
-# A course's media can be opened on their own, and an SVG opened on its own is a document
-# that can run scripts and load other files. So an SVG must pass an allow-list, element by
-# element and attribute by attribute; anything not listed is refused with its line.
-
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_NS = "http://www.w3.org/1999/xlink"
-XML_NS = "http://www.w3.org/XML/1998/namespace"
-# Inkscape and Illustrator files carry editor metadata: <metadata>, and elements and
-# attributes in these namespaces. They are allowed as inert rather than stripped: a
-# browser gives elements and attributes of a namespace it does not know no behaviour at
-# all, and keeping the file byte for byte keeps the trainer's own file (its hash, and it
-# still opens in the editor). SVG elements inside metadata are checked like any other,
-# and attribute values anywhere still may not hold javascript: or url() links.
-EDITOR_NAMESPACES = {
-    "http://sodipodi.sourceforge.net/DTD/sodipodi-0.dtd",
-    "http://www.inkscape.org/namespaces/inkscape",
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "http://creativecommons.org/ns#",
-    "http://web.resource.org/cc/",
-    "http://purl.org/dc/elements/1.1/",
-}
-# What diagrams are drawn with: shapes, text, paint servers, clipping, markers, and the
-# filter primitives Inkscape uses for blur and shadow. Left out: script, foreignObject
-# (HTML inside), a, image and feImage (they load other documents), animate, set,
-# animateMotion and animateTransform (they can rewrite an href to javascript:), switch,
-# view, cursor and the SVG fonts.
-SVG_ELEMENTS = {
-    "svg", "g", "defs", "symbol", "use", "title", "desc", "metadata", "style",
-    "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
-    "text", "tspan", "textPath",
-    "linearGradient", "radialGradient", "stop", "pattern", "clipPath", "mask", "marker",
-    "filter", "feBlend", "feColorMatrix", "feComponentTransfer", "feComposite",
-    "feConvolveMatrix", "feDiffuseLighting", "feDisplacementMap", "feDistantLight",
-    "feDropShadow", "feFlood", "feFuncA", "feFuncB", "feFuncG", "feFuncR",
-    "feGaussianBlur", "feMerge", "feMergeNode", "feMorphology", "feOffset",
-    "fePointLight", "feSpecularLighting", "feSpotLight", "feTile", "feTurbulence",
-}  # fmt: skip
-# Geometry, presentation attributes (they only paint) and filter parameters. href and
-# xlink:href are checked apart (local "#id" only); aria-* and data-* are allowed too.
-SVG_ATTRIBUTES = {
-    # core and accessibility
-    "id", "class", "style", "lang", "role", "version", "baseProfile", "width", "height",
-    "x", "y", "viewBox", "preserveAspectRatio", "transform", "type", "media",
-    # shapes, text and paint servers
-    "d", "points", "pathLength", "cx", "cy", "r", "rx", "ry", "fx", "fy", "fr",
-    "x1", "y1", "x2", "y2", "dx", "dy", "rotate", "textLength", "lengthAdjust",
-    "startOffset", "method", "spacing", "side", "offset", "gradientUnits",
-    "gradientTransform", "spreadMethod", "patternUnits", "patternContentUnits",
-    "patternTransform", "clipPathUnits", "maskUnits", "maskContentUnits", "refX", "refY",
-    "markerUnits", "markerWidth", "markerHeight", "orient",
-    # presentation attributes
-    "alignment-baseline", "baseline-shift", "clip", "clip-path", "clip-rule", "color",
-    "color-interpolation", "color-interpolation-filters", "color-rendering", "direction",
-    "display", "dominant-baseline", "enable-background", "fill", "fill-opacity",
-    "fill-rule", "filter", "flood-color", "flood-opacity", "font", "font-family",
-    "font-size", "font-size-adjust", "font-stretch", "font-style", "font-variant",
-    "font-weight", "image-rendering", "isolation", "letter-spacing", "lighting-color",
-    "marker", "marker-end", "marker-mid", "marker-start", "mask", "mask-type",
-    "mix-blend-mode", "opacity", "overflow", "paint-order", "pointer-events",
-    "shape-rendering", "stop-color", "stop-opacity", "stroke", "stroke-dasharray",
-    "stroke-dashoffset", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit",
-    "stroke-opacity", "stroke-width", "text-anchor", "text-decoration", "text-rendering",
-    "transform-origin", "unicode-bidi", "vector-effect", "visibility", "white-space",
-    "word-spacing", "writing-mode",
-    # filters
-    "filterUnits", "primitiveUnits", "in", "in2", "result", "mode", "values", "operator",
-    "k1", "k2", "k3", "k4", "stdDeviation", "edgeMode", "order", "kernelMatrix",
-    "divisor", "bias", "targetX", "targetY", "preserveAlpha", "kernelUnitLength",
-    "surfaceScale", "diffuseConstant", "specularConstant", "specularExponent", "scale",
-    "xChannelSelector", "yChannelSelector", "radius", "azimuth", "elevation", "z",
-    "pointsAtX", "pointsAtY", "pointsAtZ", "limitingConeAngle", "baseFrequency",
-    "numOctaves", "seed", "stitchTiles", "tableValues", "slope", "intercept",
-    "amplitude", "exponent",
-}  # fmt: skip
-SVG_NAMESPACED_ATTRIBUTES = {(XLINK_NS, "title"), (XML_NS, "space"), (XML_NS, "lang")}
-LOCAL_REF_RE = re.compile(r"#\S*")
-URL_TARGET_RE = re.compile(r"url\(\s*['\"]?\s*(.?)", re.I)
-# CSS functions other than url() that take an address.
-CSS_LOADERS_RE = re.compile(r"(?<![\w-])(?:-webkit-)?image(?:-set)?\(|(?<![\w-])src\(", re.I)
-OUTSIDE = "points outside the file: only url(#id) is allowed"
 
 
-class _Refused(Exception):
-    """Stops reading an SVG: what follows cannot be read safely, or is not an SVG."""
+def _media_problems(path: Path, data: bytes) -> tuple[PreparedMedia | None, list[tuple[int, str]]]:
+    """The file checked as an upload is (lms.storage.media), its name kept: modules name it."""
+    if path.suffix.lower() == ".svg":
+        problems = svg_problems(data)
+        if problems:
+            return None, problems
+    try:
+        prepared = prepare(path.name, data, max_bytes=MEDIA_MAX_BYTES)
+    except MediaRefused as exc:
+        return None, [(1, exc.message)]
+    if not path.name.lower().endswith(("." + prepared.name.rsplit(".", 1)[1], ".jpeg")):
+        return None, [(1, f"the file is not what its extension says: it is a {prepared.content_type} file")]
+    return prepared, []
 
 
-def _svg_name(name: str) -> tuple[str, str, str]:
-    """Expat's ``uri local [prefix]`` as (namespace, local name, name as written)."""
-    parts = name.split(" ")
-    if len(parts) == 1:
-        return "", name, name
-    return parts[0], parts[1], f"{parts[2]}:{parts[1]}" if len(parts) == 3 else parts[1]
-
-
-def _value_problem(value: str) -> str | None:
-    # Browsers drop tabs and newlines inside a URL, so "java\tscript:" counts too.
-    if "javascript:" in re.sub(r"[\x00-\x20]", "", value).lower():
-        return "contains javascript:"
-    if any(target != "#" for target in URL_TARGET_RE.findall(value)):
-        return OUTSIDE
-    if "@import" in value.lower():
-        return "contains @import"
-    return None
-
-
-def _css_problem(text: str) -> str | None:
-    if "\\" in text:
-        # A CSS escape can spell url( or @import so that no pattern sees it.
-        return "contains a CSS escape (\\)"
-    return OUTSIDE if CSS_LOADERS_RE.search(text) else _value_problem(text)
-
-
-def _svg_element_problem(uri: str, local: str, shown: str) -> str | None:
-    if uri == SVG_NS:
-        return None if local in SVG_ELEMENTS else f"<{shown}> is not allowed in an SVG"
-    if uri in EDITOR_NAMESPACES:
-        return None
-    return f"<{shown}> is not an SVG element ({uri or 'no namespace'})"
-
-
-def _svg_attribute_problem(element: str, inert: bool, name: str, value: str) -> str | None:
-    """What is wrong with one attribute; ``inert`` for an element of editor metadata."""
-    uri, local, shown = _svg_name(name)
-    where = f"'{shown}' on <{element}>"
-    if not uri and local.lower().startswith("on"):
-        return f"event handler '{shown}' on <{element}> is not allowed"
-    if local == "href" and uri in ("", XLINK_NS):
-        if LOCAL_REF_RE.fullmatch(value):
-            return None
-        return f"{where} must point inside the file (#id), not at '{value}'"
-    # Unprefixed attributes of SVG elements are CSS (style, or presentation attributes).
-    problem = _css_problem(value) if not uri and not inert else _value_problem(value)
-    if problem:
-        return f"{where} {problem}"
-    if inert or uri in EDITOR_NAMESPACES or (uri, local) in SVG_NAMESPACED_ATTRIBUTES:
-        return None
-    if not uri and (local in SVG_ATTRIBUTES or local.startswith(("aria-", "data-"))):
-        return None
-    return f"attribute '{shown}' on <{element}> is not allowed in an SVG"
-
-
-class _SvgCheck:
-    """Reads an SVG with expat, noting each (line, problem) the allow-list refuses."""
-
-    def __init__(self, data: bytes):
-        self.data = data
-        self.lines = data.decode("utf-8", "replace").splitlines()
-        self.problems: list[tuple[int, str]] = []
-        self.started = False
-        self.style: list[str] | None = None
-        self.style_line = 1
-        self.parser = expat.ParserCreate(namespace_separator=" ")
-        self.parser.namespace_prefixes = True
-        self.parser.StartDoctypeDeclHandler = self.doctype
-        self.parser.EntityDeclHandler = self.entity
-        self.parser.ProcessingInstructionHandler = self.instruction
-        self.parser.StartElementHandler = self.start
-        self.parser.EndElementHandler = self.end
-        self.parser.CharacterDataHandler = self.text
-
-    def run(self) -> list[tuple[int, str]]:
-        try:
-            self.parser.Parse(self.data, True)
-        except _Refused:
-            pass
-        except expat.ExpatError as exc:
-            self.problems.append((exc.lineno, f"not valid XML: {expat.ErrorString(exc.code)}"))
-        return self.problems
-
-    def note(self, message: str, line: int | None = None) -> None:
-        self.problems.append((line or self.parser.CurrentLineNumber, message))
-
-    def doctype(self, *_args) -> None:
-        self.note("remove the <!DOCTYPE>: an SVG picture needs none, and a DTD can pull in other files")
-
-    def entity(self, name: str, *_args) -> None:
-        # Stop at the declaration, before anything can expand it (billion laughs) or read
-        # it (SYSTEM "file:…"). Entities can only be declared here: expat itself never
-        # loads an external DTD.
-        self.note(f"entity '{name}' is declared: an SVG picture may not declare entities")
-        raise _Refused
-
-    def instruction(self, target: str, _data: str) -> None:
-        # The <?xml …?> declaration is not an instruction; <?xml-stylesheet?> would load CSS.
-        self.note(f"processing instruction <?{target}?> is not allowed in an SVG")
-
-    def attribute_line(self, shown: str) -> int:
-        """Editors put each attribute on a line of its own: point at that line."""
-        start = self.parser.CurrentLineNumber
-        pattern = re.compile(rf"(?<![\w:-]){re.escape(shown)}\s*=")
-        for index in range(start - 1, min(len(self.lines), start + 200)):
-            if pattern.search(self.lines[index]):
-                return index + 1
-        return start
-
-    def start(self, name: str, attributes: dict[str, str]) -> None:
-        uri, local, shown = _svg_name(name)
-        if not self.started and (uri, local) != (SVG_NS, "svg"):
-            self.note(f'the outermost element must be <svg xmlns="{SVG_NS}">')
-            raise _Refused
-        self.started = True
-        problem = _svg_element_problem(uri, local, shown)
-        if problem:
-            self.note(problem)
-            return
-        for attribute, value in attributes.items():
-            problem = _svg_attribute_problem(shown, uri != SVG_NS, attribute, value)
-            if problem:
-                self.note(problem, self.attribute_line(_svg_name(attribute)[2]))
-        if (uri, local) == (SVG_NS, "style"):
-            self.style, self.style_line = [], self.parser.CurrentLineNumber
-
-    def text(self, data: str) -> None:
-        if self.style is not None:
-            self.style.append(data)
-
-    def end(self, name: str) -> None:
-        if self.style is not None and _svg_name(name)[:2] == (SVG_NS, "style"):
-            problem = _css_problem("".join(self.style))
-            if problem:
-                self.note(f"<style> {problem}", self.style_line)
-            self.style = None
-
-
-def _media_problems(suffix: str, data: bytes) -> list[tuple[int, str]]:
-    if suffix == ".svg":
-        return _SvgCheck(data).run()
-    kind, magic = PICTURE_MAGIC[suffix]
-    if not magic.match(data):
-        return [(1, f"the file is not a {kind} picture: its first bytes do not match its extension")]
-    return []
-
-
-def _check_media(folder: Path, errors: Errors) -> tuple[dict[str, bytes], set[str]]:
+def _check_media(folder: Path, errors: Errors) -> tuple[dict[str, PreparedMedia], set[str]]:
     """The usable media files, and the names of every file in media/ (usable or not)."""
-    media: dict[str, bytes] = {}
+    media: dict[str, PreparedMedia] = {}
     present: set[str] = set()
     media_dir = folder / "media"
     if not media_dir.is_dir():
@@ -643,15 +451,17 @@ def _check_media(folder: Path, errors: Errors) -> tuple[dict[str, bytes], set[st
         if path.suffix.lower() not in MEDIA_TYPES:
             errors.add(path, 1, f"media must be one of {', '.join(sorted(MEDIA_TYPES))}")
             continue
-        data = path.read_bytes()
-        if len(data) > MEDIA_MAX_BYTES:
-            errors.add(path, 1, f"the file is larger than {MEDIA_MAX_BYTES // 1024} KB")
+        if not MEDIA_NAME_RE.fullmatch(path.name):
+            errors.add(path, 1, "a media file name is letters, digits, '-', '_' and '.'")
             continue
-        problems = _media_problems(path.suffix.lower(), data)
+        data = path.read_bytes()
+        prepared, problems = _media_problems(path, data)
         for line, message in problems:
             errors.add(path, line, message)
-        if not problems:
-            media[path.name] = data
+        if prepared is not None:
+            # Pictures are stored as re-encoded (nothing hidden after the picture survives);
+            # SVG and PDF as they are, once they passed.
+            media[path.name] = replace(prepared, name=path.name)
     return media, present
 
 
@@ -680,6 +490,11 @@ def _check_folder(folder: Path, errors: Errors) -> CourseSpec | None:
     source = TomlSource(meta_path, errors)
     meta = _check_meta(source) if source.data is not None else {}
     media, present = _check_media(folder, errors)
+    cover = meta.get("cover", "")
+    if cover and not (cover.startswith("media/") and cover[len("media/") :] in media):
+        source.error(
+            source.line_of("cover"), f"'cover' must name a picture in media/, such as media/{slug}.png"
+        )
     modules = _check_modules(folder, errors, present)
     parts: dict[str, Any] = {}
     for part in PARTS:
@@ -713,70 +528,60 @@ def media_key(slug: str, name: str, data: bytes) -> str:
     return f"kursus/{slug}/{hashlib.sha256(data).hexdigest()[:10]}-{name}"
 
 
-def _apply(spec: CourseSpec) -> tuple[Kursus, str]:
-    kursus = db.session.scalar(select(Kursus).where(Kursus.slug == spec.slug))
-    outcome = "unchanged"
-    if kursus is None:
-        kursus = Kursus(slug=spec.slug, version=1)
-        db.session.add(kursus)
-        outcome = "created"
-    elif kursus.content_hash != spec.content_hash:
-        kursus.version += 1
-        outcome = "updated"
-    if outcome == "unchanged":
-        return kursus, outcome
+def _write_working_copy(kursus: Kursus, spec: CourseSpec) -> None:
+    """The course's working copy becomes what the folder says."""
+    draf = working_copy(kursus)
     meta = spec.meta
-    kursus.title = meta["title"]
-    kursus.summary = meta["summary"]
-    kursus.description_html = render(meta["description"]).html if meta["description"] else ""
-    kursus.audience = meta["audience"]
-    kursus.jp = meta["jp"]
-    kursus.minutes = meta["minutes"]
-    kursus.status = meta["status"]
-    kursus.content_hash = spec.content_hash
-
-    kursus.media = {}
-    for name, data in spec.media.items():
-        key = media_key(spec.slug, name, data)
-        storage().save(key, data, PUBLIC)
-        kursus.media[name] = key
-
-    wanted = {c["code"]: c["level"] for c in meta["competencies"]}
-    for existing in list(kursus.competencies):
-        if existing.code not in wanted:
-            kursus.competencies.remove(existing)
-        else:
-            existing.level = wanted.pop(existing.code)
-    for code, level in wanted.items():
-        kursus.competencies.append(KursusKompetensi(code=code, level=level))
-
-    by_slug = {m.slug: m for m in kursus.moduls}
-    keep = {m.slug for m in spec.modules}
+    draf.title, draf.summary, draf.description_md = meta["title"], meta["summary"], meta["description"]
+    draf.audience, draf.jp, draf.minutes = meta["audience"], meta["jp"], meta["minutes"]
+    draf.cover = meta["cover"][len("media/") :] if meta["cover"] else ""
+    draf.competencies = [{"code": c["code"], "level": c["level"]} for c in meta["competencies"]]
+    media, info = {}, {}
+    for name, prepared in spec.media.items():
+        media[name], info[name] = store_media(spec.slug, prepared)
+    draf.media, draf.media_info = media, info
+    draf.revision += 1
+    by_slug = {m.slug: m for m in draft_modules(kursus.id)}
     for slug, modul in by_slug.items():
-        if slug not in keep:
-            kursus.moduls.remove(modul)
-    db.session.flush()
-    # Positions are unique per course: park the old ones out of the way first.
-    for modul in kursus.moduls:
-        modul.position += 1000
-    db.session.flush()
+        if slug not in {m.slug for m in spec.modules}:
+            db.session.delete(modul)
     for module in spec.modules:
         modul = by_slug.get(module.slug)
         if modul is None:
-            modul = Modul(slug=module.slug, position=module.position, title="", body_md="", body_html="")
-            kursus.moduls.append(modul)
-        rendered = module.rendered
-        modul.position = module.position
-        modul.title = module.title
-        modul.body_md = module.body_md
-        modul.body_html = rendered.html
-        modul.toc_html = rendered.toc_html
-        modul.minutes = max(1, round(len(module.body_md.split()) / 150))  # ~150 words a minute
+            modul = ModulDraf(
+                kursus_id=kursus.id, slug=module.slug, position=module.position, title="", body_md=""
+            )
+            db.session.add(modul)
+        elif (modul.position, modul.title, modul.body_md) != (module.position, module.title, module.body_md):
+            modul.revision += 1
+        modul.position, modul.title, modul.body_md = module.position, module.title, module.body_md
     db.session.flush()
     for part in PARTS:
         if part.filename in spec.parts:
-            part.apply(kursus, spec.parts[part.filename])
-    return kursus, outcome
+            part.write_working_copy(kursus, spec.parts[part.filename])
+
+
+def store_media(slug: str, prepared: PreparedMedia) -> tuple[str, dict[str, Any]]:
+    """Save a checked media file and its light variant; its key and what pages need of it."""
+    key = media_key(slug, prepared.name, prepared.data)
+    storage().save(key, prepared.data, PUBLIC, content_type=prepared.content_type)
+    info: dict[str, Any] = {"kind": prepared.kind, "width": prepared.width, "height": prepared.height}
+    if prepared.light:
+        info["light"] = media_key(slug, prepared.light_name or f"{prepared.name}.light.webp", prepared.light)
+        storage().save(info["light"], prepared.light, PUBLIC, content_type="image/webp")
+    return key, info
+
+
+def _apply(spec: CourseSpec) -> tuple[Kursus, str]:
+    kursus = db.session.scalar(select(Kursus).where(Kursus.slug == spec.slug))
+    created = kursus is None
+    if created:
+        kursus = Kursus(slug=spec.slug, title=spec.meta["title"], status="draft", version=1)
+        db.session.add(kursus)
+        db.session.flush()
+    _write_working_copy(kursus, spec)
+    published = publish(kursus, status=spec.meta["status"])
+    return kursus, "created" if created else "updated" if published else "unchanged"
 
 
 def import_courses(

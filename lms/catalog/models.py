@@ -35,8 +35,9 @@ class Kursus(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     # Media file name in the course folder -> storage key (fingerprinted, cached forever).
     media: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    # Pixel size of each picture, so pages set width and height and do not jump as they load.
-    media_sizes: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+    # Per media name: {"width", "height", "light": storage key of the light variant or None},
+    # so pages set sizes (they do not jump as they load) and send the light variant.
+    media_info: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
     # The media file shown on the course's card and page ("" for none).
     cover: Mapped[str] = mapped_column(String(120), default="")
     published_at: Mapped[datetime | None]
@@ -112,7 +113,9 @@ class KursusPemilik(db.Model):
     __tablename__ = "kursus_pemilik"
 
     kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"), primary_key=True)
-    pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id", ondelete="CASCADE"), primary_key=True, index=True)
+    pegawai_id: Mapped[int] = mapped_column(
+        ForeignKey("pegawai.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     kursus: Mapped[Kursus] = relationship(back_populates="owners")
@@ -150,15 +153,18 @@ class KursusDraf(db.Model):
     description_md: Mapped[str] = mapped_column(Text, default="")
     audience: Mapped[str] = mapped_column(String(200), default="")
     jp: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int] = mapped_column(default=0)
     competencies: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     cover: Mapped[str] = mapped_column(String(120), default="")
     media: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    media_sizes: Mapped[dict[str, list[int]]] = mapped_column(JSON, default=dict)
+    media_info: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
     revision: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))
 
-    kursus: Mapped[Kursus] = relationship(backref=backref("draf", uselist=False, cascade="all, delete-orphan"))
+    kursus: Mapped[Kursus] = relationship(
+        backref=backref("draf", uselist=False, cascade="all, delete-orphan")
+    )
 
 
 class ModulDraf(db.Model):

@@ -2,7 +2,7 @@ from flask import Blueprint
 from flask_login import current_user, login_required
 
 from lms.accounts.access import can_preview_drafts
-from lms.catalog.services import media_of
+from lms.catalog.services import can_edit, media_of
 from lms.core.errors import NotFoundError
 from lms.storage import PREVIEW, PUBLIC, StorageError, storage
 
@@ -14,10 +14,13 @@ bp = Blueprint("catalog", __name__)
 def media(key):
     """A picture of a course. Keys carry a content hash, so published media are cached for a
     year; media of a draft are for those who may preview it, and kept in no shared cache."""
-    kursus = media_of(key)
-    if kursus is None or not (kursus.is_published or can_preview_drafts(current_user)):
+    found = media_of(key)
+    if found is None:
+        raise NotFoundError()
+    kursus, published = found
+    if not (published or can_edit(current_user, kursus) or can_preview_drafts(current_user)):
         raise NotFoundError()
     try:
-        return storage().send(key, PUBLIC if kursus.is_published else PREVIEW)
+        return storage().send(key, PUBLIC if published else PREVIEW)
     except StorageError:
         raise NotFoundError() from None

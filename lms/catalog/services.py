@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -20,15 +21,21 @@ _TABLE = re.compile(r"<table>(.*?)</table>", re.S)
 def module_html(kursus: Kursus, modul: Modul) -> Markup:
     """The module's sanitised HTML with its images pointed at the media route, whatever the
     storage backend: the page stays the same bytes, and the route checks who may see them."""
-    media = kursus.media or {}
+    return media_html(modul.body_html, kursus.media or {}, kursus.media_info or {})
+
+
+def media_html(html: str, media: dict[str, str], info: dict[str, dict]) -> Markup:
+    """Sanitised HTML whose ``media/<name>`` pictures point at the media route, at the light
+    variant of a picture where there is one; wide tables get a box that scrolls."""
 
     def resolve(match: re.Match) -> str:
-        key = media.get(match.group(1))
+        name = match.group(1)
+        key = (info.get(name) or {}).get("light") or media.get(name)
         return f'src="{url_for("catalog.media", key=key)}"' if key else match.group(0)
 
-    # body_html was sanitised when the course was imported; only src values change here,
-    # and wide tables get a scrolling box a keyboard can reach.
-    html = _MEDIA_SRC.sub(resolve, modul.body_html)
+    # The HTML was sanitised when it was stored; only src values change here, and wide
+    # tables get a scrolling box a keyboard can reach.
+    html = _MEDIA_SRC.sub(resolve, html)
     label = escape(_("Table"))
     html = _TABLE.sub(
         lambda m: (
@@ -39,15 +46,43 @@ def module_html(kursus: Kursus, modul: Modul) -> Markup:
     return Markup(html)  # noqa: S704
 
 
-def media_of(key: str) -> Kursus | None:
-    """The course a media key belongs to (keys are ``kursus/<slug>/<hash>-<name>``)."""
+@dataclass(frozen=True)
+class Picture:
+    src: str
+    width: int | None
+    height: int | None
+
+
+def cover_of(kursus: Kursus) -> Picture | None:
+    """The course's cover as pages show it: the light variant, with its size."""
+    if not kursus.cover or kursus.cover not in (kursus.media or {}):
+        return None
+    info = (kursus.media_info or {}).get(kursus.cover) or {}
+    key = info.get("light") or kursus.media[kursus.cover]
+    return Picture(url_for("catalog.media", key=key), info.get("width"), info.get("height"))
+
+
+def _keys(media: dict[str, str], info: dict[str, dict]) -> set[str]:
+    return set(media.values()) | {i["light"] for i in info.values() if i.get("light")}
+
+
+def media_of(key: str) -> tuple[Kursus, bool] | None:
+    """The course a media key belongs to (keys are ``kursus/<slug>/<hash>-<name>``), and
+    whether it is published media; a file only the working copy uses is not."""
     parts = key.split("/")
     if len(parts) != 3 or parts[0] != "kursus":
         return None
     kursus = db.session.scalar(select(Kursus).where(Kursus.slug == parts[1]))
-    if kursus is None or key not in (kursus.media or {}).values():
+    if kursus is None:
         return None
-    return kursus
+    if kursus.is_published and key in _keys(kursus.media or {}, kursus.media_info or {}):
+        return kursus, True
+    draf = kursus.draf
+    if key in _keys(kursus.media or {}, kursus.media_info or {}) or (
+        draf is not None and key in _keys(draf.media or {}, draf.media_info or {})
+    ):
+        return kursus, False
+    return None
 
 
 def is_owner(pegawai_id: int, kursus_id: int) -> bool:

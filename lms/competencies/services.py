@@ -138,6 +138,14 @@ def known_codes() -> set[str]:
     return set(db.session.scalars(select(Kompetensi.code)))
 
 
+def dictionary_choices() -> list[tuple[str, str]]:
+    """(code, name) of every competency, in code order, for the editor's choices."""
+    return [
+        tuple(row)
+        for row in db.session.execute(select(Kompetensi.code, Kompetensi.nama).order_by(Kompetensi.code))
+    ]
+
+
 def _add_evidence(pegawai_id: int, codes_levels: Mapping[str, int], **fields) -> list[Bukti]:
     _lock_person(pegawai_id)
     known = known_codes()

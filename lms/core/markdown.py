@@ -96,6 +96,15 @@ def _content_attribute(tag: str, name: str, value: str) -> str | None:
 
 
 def _clean(html: str) -> str:
+    # nh3 writes attributes it adds in no fixed order, and stored HTML is hashed to tell
+    # versions apart: the picture attributes are added here, always the same way.
+    return _IMG.sub('<img loading="lazy" decoding="async"', _sanitise(html))
+
+
+_IMG = re.compile(r"<img(?=[\s>/])")
+
+
+def _sanitise(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -103,7 +112,6 @@ def _clean(html: str) -> str:
         attribute_filter=_content_attribute,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
-        set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
         strip_comments=True,
     )
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from lms.accounts.access import can_preview_drafts
 from lms.catalog.models import Modul
-from lms.catalog.services import module_html
+from lms.catalog.publishing import latest_changes
+from lms.catalog.services import cover_of, module_html
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.forms import flash_error
 from lms.core.time import local_today
@@ -90,6 +91,8 @@ def course(slug):
         quiz=quizzes.status_of(me, kuis) if kuis else None,
         completion=services.completion_for(me, kursus.id),
         jp_minutes=current_app.config["JP_MINUTES"],
+        latest=latest_changes(kursus) if kursus.version > 1 else None,
+        cover=cover_of(kursus),
     )
 
 

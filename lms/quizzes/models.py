@@ -82,6 +82,8 @@ class Attempt(db.Model):
         UniqueConstraint("pegawai_id", "kuis_id", "number"),
         CheckConstraint("status IN ('open', 'submitted')", name="status"),
         Index("ix_attempt_pegawai_kuis", "pegawai_id", "kuis_id"),
+        # Item analysis and a trainer's results read one quiz's attempts across learners.
+        Index("ix_attempt_version", "kuis_version_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -141,7 +143,10 @@ class Soal(db.Model):
     (validated by lms.quizzes.questions); quizzes copy it when a version is published."""
 
     __tablename__ = "soal"
-    __table_args__ = (UniqueConstraint("kursus_id", "key"), CheckConstraint("position >= 1", name="position_positive"))
+    __table_args__ = (
+        UniqueConstraint("kursus_id", "key"),
+        CheckConstraint("position >= 1", name="position_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"), index=True)

@@ -485,3 +485,6 @@ progress_routes.register_home_panel(_team_panel)
 @bp.app_context_processor
 def _menu():
     return {"supervises": lambda: supervises_anyone(current_user)}
+
+
+from lms.reports import trainer_routes  # noqa: E402,F401 - the trainer's pages, on this blueprint

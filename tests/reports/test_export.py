@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 import shutil
 import subprocess
+import warnings
+import zipfile
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import pytest
 from babel.numbers import NumberFormatError, parse_decimal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from lms.org.nip import normalise
@@ -216,6 +223,172 @@ def test_the_xlsx_has_one_sheet_per_table_with_bold_headers():
     sheets = xlsx_cells([TEAM, Sheet("Kursus", ["Kursus"], [["A"]])])
     assert list(sheets) == ["Tim", "Kursus"]
     assert all(c.font.b for c in sheets["Tim"][0])
+
+
+def xlsx_values(rows, headers=("Nilai",)):
+    """(data type, value) of every cell under the header, row by row."""
+    sheet = load_workbook(io.BytesIO(to_xlsx([Sheet("T", list(headers), rows)])))["T"]
+    return [[(c.data_type, c.value) for c in row] for row in sheet.iter_rows(min_row=2)]
+
+
+def test_the_xlsx_is_a_valid_package_that_openpyxl_loads_without_warnings():
+    body = to_xlsx([TEAM, Sheet("Kursus", ["Kursus"], [["A"]])])
+    with zipfile.ZipFile(io.BytesIO(body)) as package:
+        names = package.namelist()
+        assert names[0] == "[Content_Types].xml"
+        assert {
+            "_rels/.rels",
+            "xl/workbook.xml",
+            "xl/_rels/workbook.xml.rels",
+            "xl/styles.xml",
+            "xl/worksheets/sheet1.xml",
+            "xl/worksheets/sheet2.xml",
+        } <= set(names)
+        # Our own output, not untrusted input.
+        parts = {name: ElementTree.fromstring(package.read(name)) for name in names}  # noqa: S314
+    declared = {o.get("PartName") for o in parts["[Content_Types].xml"] if o.tag.endswith("}Override")}
+    assert {f"/{n}" for n in names if not n.endswith(".rels")} - {"/[Content_Types].xml"} == declared
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        book = load_workbook(io.BytesIO(body), read_only=False)
+    assert book.sheetnames == ["Tim", "Kursus"]
+    assert book["Tim"].max_row == 3 and book["Tim"].max_column == len(TEAM.headers)
+
+
+def test_the_same_tables_give_the_same_bytes():
+    assert to_xlsx([TEAM]) == to_xlsx([TEAM])
+
+
+def test_the_xlsx_header_row_alone_is_bold_and_headers_are_not_prefixed():
+    rows = xlsx_cells([Sheet("T", ["-Nilai", "Nama"], [["a", 1]])])["T"]
+    assert [(c.value, c.font.b) for c in rows[0]] == [("-Nilai", True), ("Nama", True)]
+    assert [c.font.b for c in rows[1]] == [False, False]
+
+
+def test_times_are_real_excel_dates_with_a_date_format():
+    started = datetime(2024, 5, 6, 7, 8, 9)
+    values = [[started], [date(2024, 1, 2)], [time(13, 5, 7)], [timedelta(hours=30, minutes=1)]]
+    sheet = load_workbook(io.BytesIO(to_xlsx([Sheet("T", ["Mulai"], values)])))["T"]
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [(c.data_type, c.value, c.number_format) for c in cells] == [
+        ("d", started, "yyyy-mm-dd h:mm:ss"),
+        ("d", datetime(2024, 1, 2), "yyyy-mm-dd"),
+        ("d", time(13, 5, 7), "h:mm:ss"),
+        ("d", timedelta(hours=30, minutes=1), "[hh]:mm:ss"),
+    ]
+
+
+def test_a_time_with_a_zone_is_refused_as_excel_has_no_zones():
+    with pytest.raises(TypeError):
+        to_xlsx([Sheet("T", ["Mulai"], [[datetime(2024, 5, 6, tzinfo=UTC)]])])
+
+
+def test_numbers_none_and_what_excel_cannot_hold():
+    assert xlsx_values([[-2.5, 0, 10**15, True, None, math.nan, math.inf, Decimal("1.25")]]) == [
+        [
+            ("n", -2.5),
+            ("n", 0),
+            ("n", 10**15),
+            ("b", True),
+            ("n", None),
+            ("n", None),
+            ("n", None),
+            ("n", 1.25),
+        ]
+    ]
+
+
+def test_a_value_of_an_unknown_type_is_refused():
+    with pytest.raises(ValueError):
+        to_xlsx([Sheet("T", ["X"], [[object()]])])
+
+
+def test_an_empty_nip_is_an_empty_text_formatted_cell():
+    cell = xlsx_cells([Sheet("T", ["NIP"], [[NipCell("")]])])["T"][1][0]
+    assert (cell.value, cell.number_format) == (None, "@")
+
+
+def test_xml_illegal_characters_are_dropped_and_surrogates_replaced():
+    rows = [
+        ["Ni\x0bPutu\x00"],
+        ["x\ud800y"],
+        ["\x1f"],
+        ["\x01=1+1"],
+        ["a\r\nb\tc"],
+        ["  Déwi  "],
+        ["a & <b>"],
+    ]
+    assert [v for [(_t, v)] in xlsx_values(rows)] == [
+        "NiPutu",
+        "x\ufffdy",
+        None,
+        "'=1+1",
+        "a\r\nb\tc",
+        "  Déwi  ",
+        "a & <b>",
+    ]
+
+
+def test_text_is_cut_at_excels_limit():
+    [[(_t, value)]] = xlsx_values([["x" * 40_000]])
+    assert value == "x" * 32767
+
+
+def test_sheet_names_are_cut_numbered_when_repeated_and_checked():
+    long = "Hasil kuis Pelayanan Kefarmasian Dasar"
+    titles = [long, long, "tim", "Tim", "", 'A\x07&<"B']
+    book = load_workbook(io.BytesIO(to_xlsx([Sheet(title, [], []) for title in titles])))
+    assert book.sheetnames == [long[:31], long[:30] + "1", "tim", "Tim1", "Sheet", 'A&<"B']
+    assert all(len(name) <= 31 for name in book.sheetnames)
+    with pytest.raises(ValueError, match="Invalid character"):
+        to_xlsx([Sheet("Hasil 1/2", [], [])])
+
+
+def test_no_tables_give_one_empty_sheet():
+    assert load_workbook(io.BytesIO(to_xlsx([]))).sheetnames == ["Sheet"]
+
+
+def expected_text(text: str) -> str | None:
+    """What a spreadsheet should show for `text`: XML-illegal characters dropped, lone
+    surrogates as U+FFFD, a formula-like start prefixed; nothing for no text."""
+
+    def legal(c):  # XML 1.0's Char production
+        return c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000"
+
+    kept = "".join(
+        "\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text if legal(c) or "\ud800" <= c <= "\udfff"
+    )
+    if kept[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        kept = "'" + kept
+    return kept or None
+
+
+CONTROLS = st.sampled_from(
+    [chr(c) for c in range(32)] + ["\ud800", "\udfff", "\ufffe", "\uffff", "=", "&", "<", " "]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.text(st.one_of(st.characters(exclude_categories=()), CONTROLS), max_size=40),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_any_text_round_trips_through_the_xlsx_as_the_cleaned_text(texts):
+    sheet = Sheet("T", ["Teks", "NIP"], [[text, NipCell(text)] for text in texts])
+    rows = load_workbook(io.BytesIO(to_xlsx([sheet])))["T"].iter_rows(min_row=2)
+    assert [[c.value for c in row] for row in rows] == [[expected_text(t)] * 2 for t in texts]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**15), 10**15), min_size=1)
+)
+def test_numbers_round_trip_to_sixteen_digits(values):
+    rows = xlsx_values([[v] for v in values])
+    assert rows == [[("n", float(f"{v:.16g}"))] for v in values]
 
 
 # --- LibreOffice, for real -----------------------------------------------------------

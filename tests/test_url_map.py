@@ -24,6 +24,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from lms.catalog.models import KursusPemilik, ModulDraf
 from lms.certificates.models import Sertifikat
 from lms.certificates.services import display_code
 from lms.competencies import services as competencies
@@ -31,6 +32,7 @@ from lms.core.time import local_today
 from lms.extensions import db
 from lms.org.models import Jabatan
 from lms.progress.models import Pengembangan
+from lms.quizzes.models import Soal
 from tests.conftest import NIPS, WRONG_ANSWERS, answer_form
 
 # --- who asks ---------------------------------------------------------------------------
@@ -141,6 +143,56 @@ reports.monitoring_export           GET  /monev/ekspor.csv                      
 reports.monitoring_export[xlsx]     GET  /monev/ekspor.xlsx                                302 403 403 403 403 403 200
 reports.monitoring_export[pdf]      GET  /monev/ekspor.pdf                                 302 403 403 403 403 403 404
 reports.admin_home                  GET  /admin                                            302 403 403 403 403 403 200
+# the trainer's editor: the trainer owns {course} and {draft}, not {done}; admins edit all
+reports.trainer_courses             GET  /ampu                                             302 403 403 403 403 200 200
+authoring.new_course                GET  /ampu/baru                                        302 403 403 403 403 200 200
+authoring.new_course[post]          POST /ampu/baru                                        302 403 403 403 403 400 400
+authoring.import_package            GET  /ampu/impor                                       302 403 403 403 403 200 200
+authoring.import_package[post]      POST /ampu/impor                                       302 403 403 403 403 400 400
+authoring.course                    GET  /ampu/{course}                                    302 403 403 403 403 200 200
+authoring.course[not_owned]         GET  /ampu/{done}                                      302 403 403 403 403 403 200
+authoring.course[unknown]           GET  /ampu/tidak-ada                                   302 403 403 403 403 404 404
+authoring.save_details              POST /ampu/{course}                                    302 403 403 403 403 400 400
+authoring.save_details[not_owned]   POST /ampu/{done}                                      302 403 403 403 403 403 400
+authoring.add_module                POST /ampu/{course}/modul                              302 403 403 403 403 400 400
+authoring.module                    GET  /ampu/{course}/modul/{draft_module}               302 403 403 403 403 200 200
+authoring.module[other_course]      GET  /ampu/{draft}/modul/{draft_module}                302 403 403 403 403 404 404
+authoring.save_module               POST /ampu/{course}/modul/{draft_module}               302 403 403 403 403 400 400
+authoring.move_module               POST /ampu/{course}/modul/{draft_module}/pindah        302 403 403 403 403 302 302
+authoring.remove_module             POST /ampu/{course}/modul/{draft_module}/hapus         302 403 403 403 403 302 302
+authoring.render_preview            POST /ampu/{course}/pratinjau-teks                     302 403 403 403 403 200 200
+authoring.upload                    POST /ampu/{course}/berkas                             302 403 403 403 403 302 302
+authoring.remove_media              POST /ampu/{course}/berkas/gambar.svg/hapus            302 403 403 403 403 302 302
+authoring.add_owner                 POST /ampu/{course}/pemilik                            302 403 403 403 403 400 400
+authoring.remove_owner              POST /ampu/{course}/pemilik/{trainer_id}/hapus         302 403 403 403 403 302 302
+authoring.publish                   POST /ampu/{course}/terbitkan                          302 403 403 403 403 302 302
+authoring.publish[not_owned]        POST /ampu/{done}/terbitkan                            302 403 403 403 403 403 302
+authoring.withdraw                  POST /ampu/{draft}/tarik                               302 403 403 403 403 302 302
+authoring.preview                   GET  /ampu/{course}/pratinjau                          302 403 403 403 403 200 200
+authoring.preview_module            GET  /ampu/{course}/pratinjau/modul/{module}           302 403 403 403 403 200 200
+authoring.preview_attempt           GET  /ampu/{course}/pratinjau/kuis                     302 403 403 403 403 200 200
+authoring.preview_attempt[post]     POST /ampu/{course}/pratinjau/kuis                     302 403 403 403 403 200 200
+authoring.preview_attempt[no_quiz]  GET  /ampu/{done}/pratinjau/kuis                       302 403 403 403 403 403 404
+authoring.export_package            GET  /ampu/{course}/paket.zip                          302 403 403 403 403 200 200
+authoring.export_package[not_owned] GET  /ampu/{done}/paket.zip                            302 403 403 403 403 403 200
+authoring.bank                      GET  /ampu/{course}/soal                               302 403 403 403 403 200 200
+authoring.new_question              GET  /ampu/{course}/soal/baru?jenis=single             302 403 403 403 403 200 200
+authoring.new_question[post]        POST /ampu/{course}/soal/baru?jenis=single             302 403 403 403 403 400 400
+authoring.edit_question             GET  /ampu/{course}/soal/{soal}                        302 403 403 403 403 200 200
+authoring.edit_question[post]       POST /ampu/{course}/soal/{soal}                        302 403 403 403 403 409 409
+authoring.edit_question[other]      GET  /ampu/{draft}/soal/{soal}                         302 403 403 403 403 404 404
+authoring.move_question             POST /ampu/{course}/soal/{soal}/pindah                 302 403 403 403 403 400 400
+authoring.delete_question           POST /ampu/{course}/soal/{soal}/hapus                  302 403 403 403 403 302 302
+authoring.import_questions          GET  /ampu/{course}/soal/impor                         302 403 403 403 403 200 200
+authoring.import_questions[post]    POST /ampu/{course}/soal/impor                         302 403 403 403 403 400 400
+authoring.export_gift               GET  /ampu/{course}/soal.gift                          302 403 403 403 403 200 200
+authoring.quiz                      GET  /ampu/{course}/kuis                               302 403 403 403 403 200 200
+authoring.quiz[post]                POST /ampu/{course}/kuis                               302 403 403 403 403 400 400
+reports.course_results              GET  /ampu/{course}/hasil                              302 403 403 403 403 200 200
+reports.course_results[not_owned]   GET  /ampu/{done}/hasil                                302 403 403 403 403 403 200
+reports.course_results_xlsx         GET  /ampu/{course}/hasil.xlsx                         302 403 403 403 403 200 200
+reports.item_analysis               GET  /ampu/{course}/analisis                           302 403 403 403 403 200 200
+reports.item_analysis[not_owned]    GET  /ampu/{done}/analisis                             302 403 403 403 403 403 200
 """
 
 # Form fields (or a JSON body) for the rows that need more than the CSRF token.
@@ -245,6 +297,11 @@ def world(client, auth, users, other_team, make_course, complete_course):
         learner.pegawai_id, "M.01", 3, local_today(), users["admin"].pegawai_id, "Uji kompetensi"
     )
     db.session.commit()
+    trainer = users["trainer"]
+    db.session.add_all(
+        [KursusPemilik(kursus_id=k.id, pegawai_id=trainer.pegawai_id) for k in (course, draft)]
+    )
+    db.session.commit()
     records = db.session.scalars(select(Pengembangan).where(Pengembangan.pegawai_id == learner.pegawai_id))
     by_file = {bool(r.file_key): r for r in records}
     certificate = db.session.scalar(select(Sertifikat).where(Sertifikat.pegawai_id == learner.pegawai_id))
@@ -252,6 +309,12 @@ def world(client, auth, users, other_team, make_course, complete_course):
         "course": course.slug,
         "course_id": course.id,
         "draft": draft.slug,
+        "done": done.slug,
+        "trainer_id": trainer.pegawai_id,
+        "draft_module": db.session.scalar(
+            select(ModulDraf.id).where(ModulDraf.kursus_id == course.id, ModulDraf.slug == "pembuka")
+        ),
+        "soal": db.session.scalar(select(Soal.id).where(Soal.kursus_id == course.id, Soal.key == "q1")),
         "module": course.moduls[0].slug,
         "media": course.media["gambar.svg"],
         "draft_media": draft.media["gambar.svg"],
@@ -307,6 +370,8 @@ def send(client, auth, row: Row, world: dict):
 # enrolment turns the course pages' redirects into pages, a withdrawn record is gone for
 # the rows that decide on it, signing out ends the session (the next row signs in again).
 RUN_LAST = (
+    "authoring.remove_module",
+    "authoring.delete_question",
     "progress.enrol",
     "competencies.withdraw",
     "competencies.delete_assessment",
@@ -319,6 +384,8 @@ NEEDS_ENROLMENT = {"progress.module", "progress.quiz", "progress.start_quiz", "p
 # certificate code: only the public verification page shows a certificate's holder.
 OUTSIDERS = ("anonymous", "other", "other_supervisor", "trainer")
 SHOWN_TO_ANYONE = {"certificates.verify"}
+# A course's learners and their results are for its owners (and admins) to see.
+SHOWN_TO_OWNERS = {"reports.course_results"}
 
 
 def run_order(rows) -> list[Row]:
@@ -348,7 +415,8 @@ def problems_with(row: Row, role: str, response, world: dict) -> list[str]:
         location = response.headers.get("Location", "")
         if not location.startswith(wanted):
             found.append(f"{where}: redirects to {location}, not to {wanted}")
-    if role in OUTSIDERS and row.endpoint not in SHOWN_TO_ANYONE:
+    shown = row.endpoint in SHOWN_TO_ANYONE or (role == "trainer" and row.endpoint in SHOWN_TO_OWNERS)
+    if role in OUTSIDERS and not shown:
         body = response.get_data()
         for marker in (LEARNER_NAME, "milik Peserta", world["certificate_shown"]):
             if marker.encode() in body:

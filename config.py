@@ -53,6 +53,7 @@ class Config:
     JP_TARGET_PER_YEAR = _int("JP_TARGET_PER_YEAR", 20)
     # Largest evidence file (PDF, JPEG or PNG) attached to a development record.
     EVIDENCE_MAX_BYTES = _int("EVIDENCE_MAX_BYTES", 2 * 1024 * 1024)
+    QUESTION_IMPORT_MAX_BYTES = _int("QUESTION_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
     # Public address used in certificate QR codes and links, e.g. https://lms.example.go.id.
     # Never taken from the request's Host header; required in production.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (

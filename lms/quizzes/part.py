@@ -15,20 +15,9 @@ from lms.catalog.models import Kursus
 from lms.extensions import db
 from lms.quizzes import grading
 from lms.quizzes import questions as rules
-from lms.quizzes import services as quiz_services
-from lms.quizzes.importer import KuisPart, with_option_ids
+from lms.quizzes.importer import SETTINGS, KuisPart, with_option_ids
 from lms.quizzes.models import Kuis, KuisSetelan, Soal
-from lms.quizzes.services import publish_quiz
-
-SETTINGS = (
-    "title",
-    "pass_mark",
-    "max_attempts",
-    "time_limit_minutes",
-    "shuffle_questions",
-    "shuffle_options",
-    "feedback",
-)
+from lms.quizzes.services import answer_in_form, publish_quiz
 
 
 def bank_of(kursus_id: int) -> list[dict[str, Any]]:
@@ -165,7 +154,7 @@ class PreviewQuiz:
     def answers_from_form(self, form: dict[str, list[str]]) -> dict[str, Any]:
         answers = {}
         for question, _options in self.laid_out:
-            value = grading.clean_answer(question, quiz_services._from_form(question, form))
+            value = grading.clean_answer(question, answer_in_form(question, form))
             if value is not None:
                 answers[question["id"]] = value
         return answers

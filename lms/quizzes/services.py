@@ -260,7 +260,7 @@ def save_answers(attempt: Attempt, answers: dict[str, Any]) -> None:
         save_answer(attempt, question["id"], answers.get(question["id"]))
 
 
-def _from_form(question: dict[str, Any], form: dict[str, list[str]]) -> Any:
+def answer_in_form(question: dict[str, Any], form: dict[str, list[str]]) -> Any:
     name = f"q-{question['id']}"
     if question["type"] == "multiple":
         return form.get(name, [])
@@ -276,7 +276,7 @@ def answers_from_form(attempt: Attempt, form: dict[str, list[str]]) -> dict[str,
     typed text), and ``q-<id>.<pair id>`` for each pair of a matching question."""
     answers = {}
     for qid, question in _questions_by_id(attempt).items():
-        value = grading.clean_answer(question, _from_form(question, form))
+        value = grading.clean_answer(question, answer_in_form(question, form))
         if value is not None:
             answers[qid] = value
     return answers

@@ -29,6 +29,19 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
+def login_as(login_as, client):
+    """Signed in with English chosen, the language these pages' messages are checked in."""
+
+    def login(who: str):
+        user = login_as(who)
+        with client.session_transaction() as session:
+            session["lang"] = "en"
+        return user
+
+    return login
+
+
+@pytest.fixture
 def make_bare(ctx):
     """Draft courses with nothing in them yet: an empty bank, no quiz settings."""
 

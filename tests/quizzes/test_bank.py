@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from lms.catalog.models import Kursus
@@ -37,6 +38,13 @@ SINGLE = {
 
 def _tf(text: str, tags=()) -> dict:
     return {"type": "truefalse", "text": text, "answer": True, "tags": list(tags)}
+
+
+@pytest.fixture(autouse=True)
+def english(ctx):
+    """The services' messages, checked in English."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

@@ -69,10 +69,6 @@ class KuisVersion(db.Model):
 
     kuis: Mapped[Kuis] = relationship(back_populates="versions")
 
-    @property
-    def total_points(self) -> float:
-        return float(sum(q["points"] for q in self.questions))
-
 
 class Attempt(db.Model):
     """One try at a quiz. Its id is a UUID so a device could make it offline."""

@@ -4,7 +4,7 @@ link that keyboard users reach first."""
 
 import pytest
 
-from tests.browser.conftest import sign_in, start_quiz
+from tests.browser.conftest import sign_in, start_quiz, wait_until
 from tests.conftest import NIPS, PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,9 @@ def test_learner_pages_pass_the_basic_audit(live_server, phone, users, shipped_c
 def test_keyboard_users_get_the_skip_link_first_and_see_focus(live_server, phone, users):
     page = phone
     page.goto(f"{live_server}/masuk")
-    assert page.evaluate("document.activeElement.id") == "nip"  # the login form is ready to type in
+    # The sign-in form is ready to type in; browsers apply autofocus once the page has been
+    # rendered, a moment after it loaded.
+    wait_until(lambda: page.evaluate("document.activeElement.id") == "nip", "the NIP field has the focus")
     page.fill("#nip", NIPS["learner"])
     page.fill("#password", PASSWORD)
     page.keyboard.press("Enter")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from markupsafe import escape
 from sqlalchemy import DateTime, Float, Select, and_, case, cast, func, literal, or_, select, union_all
 
 from lms.catalog.models import Kursus, Modul
@@ -592,11 +593,15 @@ def item_analysis(figures: VersionFigures) -> ItemAnalysis:
 
 
 def _options(question: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """(id, text, correct) of each option a learner can choose."""
+    """(id, text, correct) of each option a learner can choose; the text as the learner saw
+    it (the option's sanitised HTML)."""
     if question.get("type") == "truefalse":
         answer = bool(question.get("answer"))
         return [("true", "true", answer), ("false", "false", not answer)]
-    return [(o["id"], o.get("text", ""), bool(o.get("correct"))) for o in question.get("options", ())]
+    return [
+        (o["id"], o.get("html") or str(escape(o.get("text", ""))), bool(o.get("correct")))
+        for o in question.get("options", ())
+    ]
 
 
 def _item(position: int, question: dict[str, Any], row, chosen: dict[tuple[str, str], int]) -> ItemFigure:

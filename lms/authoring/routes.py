@@ -67,7 +67,7 @@ def _me() -> int:
     return current_user.pegawai_id
 
 
-def _status(form=None) -> int:
+def _status() -> int:
     return 400 if request.method == "POST" else 200
 
 

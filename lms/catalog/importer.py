@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from lms.catalog.models import STATUSES, Kursus, ModulDraf
 from lms.catalog.publishing import draft_modules, publish, working_copy
-from lms.core.markdown import Rendered, render
+from lms.core.markdown import render
 from lms.extensions import db
 from lms.storage import PUBLIC, storage
 from lms.storage.media import COURSE_MEDIA_MAX_BYTES as MEDIA_MAX_BYTES
@@ -37,7 +37,7 @@ COMPETENCY_RE = re.compile(r"^[A-Z]{1,3}(\.[A-Z0-9-]+)+$")
 LINK_RE = re.compile(r"[a-z][a-z0-9+.-]*:|[/\\]", re.I)
 PIXELS_RE = re.compile(r"[1-9][0-9]{0,4}")
 MEDIA_NAME_RE = re.compile(r"[^\W_][\w.-]{0,118}")
-# How each kind of picture begins, so a file cannot pass for another kind by its name.
+# What a file in media/ may be called; what it is, its content says (lms.storage.media).
 MEDIA_TYPES = {".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".pdf"}
 KURSUS_KEYS = {
     "cover",
@@ -197,7 +197,6 @@ class ModuleSpec:
     position: int
     title: str
     body_md: str
-    rendered: Rendered  # what the checks looked at is what gets stored
 
 
 @dataclass
@@ -381,7 +380,7 @@ def _check_module(path: Path, found: re.Match, errors: Errors, media_names: set[
         errors.add(path, 2, "the module has no text after its title")
     rendered = render(body)
     _check_images(path, lines, rendered.html, media_names, errors)
-    return ModuleSpec(found.group(2), int(found.group(1)), title, body, rendered)
+    return ModuleSpec(found.group(2), int(found.group(1)), title, body)
 
 
 def _check_modules(folder: Path, errors: Errors, media_names: set[str]) -> list[ModuleSpec]:
@@ -542,8 +541,9 @@ def _write_working_copy(kursus: Kursus, spec: CourseSpec) -> None:
     draf.media, draf.media_info = media, info
     draf.revision += 1
     by_slug = {m.slug: m for m in draft_modules(kursus.id)}
+    wanted = {m.slug for m in spec.modules}
     for slug, modul in by_slug.items():
-        if slug not in {m.slug for m in spec.modules}:
+        if slug not in wanted:
             db.session.delete(modul)
     for module in spec.modules:
         modul = by_slug.get(module.slug)

@@ -174,6 +174,11 @@ def _seeded_ids(question: dict[str, Any]) -> dict[str, Any]:
     return question
 
 
+def has_quiz(kursus_id: int) -> bool:
+    """Whether the working copy has a quiz (its settings exist)."""
+    return db.session.get(KuisSetelan, kursus_id) is not None
+
+
 def preview_quiz(kursus_id: int, *, seed: str) -> PreviewQuiz | None:
     setelan = db.session.get(KuisSetelan, kursus_id)
     if setelan is None:

@@ -5,7 +5,6 @@ editing the same module never overwrite each other unseen."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from lms.catalog.importer import media_key
 from lms.catalog.models import Kursus, KursusDraf, KursusPemilik, ModulDraf
 from lms.catalog.publishing import Published, draft_modules, picture_problems, publish, working_copy
 from lms.core.errors import DomainError, NotFoundError
+from lms.core.text import ascii_slug
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai
@@ -42,8 +42,7 @@ def dictionary() -> list[tuple[str, str]]:
 
 
 def slugify(text: str, fallback: str = "kursus") -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[: SLUG_MAX - 4].strip("-")
+    slug = ascii_slug(text, SLUG_MAX - 4)
     return slug if len(slug) >= 3 else fallback
 
 

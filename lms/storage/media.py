@@ -37,6 +37,7 @@ from PIL import (
 )
 
 from lms.core.errors import DomainError
+from lms.core.text import ascii_slug
 
 KINDS = ("picture", "svg", "pdf")
 #: The light variant's longest side: sharp on a phone, a fraction of a photo's bytes.
@@ -199,10 +200,7 @@ def safe_stem(filename: str, kind: str) -> str:
     base = re.split(r"[\\/]", filename or "")[-1]
     base = unicodedata.normalize("NFC", base)
     stem = base.rsplit(".", 1)[0] if "." in base else base
-    # Compatibility decomposition folds accents (é -> e) and full-width letters to ASCII.
-    ascii_text = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    slug = slug[:NAME_MAX].rstrip("-")
+    slug = ascii_slug(stem, NAME_MAX)
     if not slug or WINDOWS_DEVICES.fullmatch(slug):
         return FALLBACK_NAMES[kind]
     return slug

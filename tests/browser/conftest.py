@@ -111,3 +111,20 @@ def saved_answers(attempt_id: str) -> dict:
 
     db.session.expire_all()
     return dict(db.session.get(Attempt, attempt_id).answers or {})
+
+
+def _disconnected(route) -> None:
+    route.abort("internetdisconnected")
+
+
+def set_offline(context, offline: bool) -> None:
+    """The device loses (or regains) its connection. Chromium's offline emulation has let a
+    request through now and then, so while offline every request is also aborted at the
+    browser, as a dead link would; back online the abort goes first, then the emulation, so
+    the page's ``online`` event finds the network open."""
+    if offline:
+        context.route("**/*", _disconnected)
+        context.set_offline(True)
+    else:
+        context.unroute("**/*", _disconnected)
+        context.set_offline(False)

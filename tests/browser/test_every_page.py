@@ -33,7 +33,7 @@ from lms.extensions import db
 from lms.progress import services as progress
 from lms.quizzes import services as quizzes
 from tests.browser.axe import audit
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import set_offline, sign_in
 from tests.conftest import NIPS, enter_development
 
 pytestmark = pytest.mark.browser
@@ -318,12 +318,12 @@ class Crawl:
                 sign_in(page, self.base, nip)
                 page.goto(self.base + target)
                 expect(page.locator("#save-state")).not_to_be_empty()
-                context.set_offline(True)
+                set_offline(context, True)
                 page.locator("fieldset.question input[type=radio]").first.check()
                 expect(page.locator("#save-state")).to_contain_text("menunggu dikirim")
                 self.audit(target, target, width, page=page, state="answer waiting offline")
                 page.goto("about:blank")  # leave it waiting: not sent, the attempt stays empty
-                context.set_offline(False)
+                set_offline(context, False)
 
                 page.route("**/quiz.js*", lambda route: route.abort())
                 page.goto(self.base + target)

@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.quizzes.models import Attempt
-from tests.browser.conftest import saved_answers, sign_in, start_quiz, wait_until
+from tests.browser.conftest import saved_answers, set_offline, sign_in, start_quiz, wait_until
 from tests.browser.test_learner_journey import choose
 from tests.conftest import NIPS
 
@@ -66,7 +66,7 @@ def quiz_page(live_server, phone, users, make_course):
 
 def test_answers_chosen_offline_wait_on_the_device_and_are_sent_when_back_online(quiz_page):
     page, attempt_id = quiz_page
-    page.context.set_offline(True)
+    set_offline(page.context, True)
     choose(page, "q1", "Kupang")
     choose(page, "q2", "Akuntabel")
     choose(page, "q2", "Adaptif")
@@ -90,7 +90,7 @@ def test_answers_chosen_offline_wait_on_the_device_and_are_sent_when_back_online
     assert len(kept_on_device(page, attempt_id)) == 3
 
     # Back online: the "online" event sends them at once (no waiting for the next retry).
-    page.context.set_offline(False)
+    set_offline(page.context, False)
     expect(status(page)).to_have_text(ALL_SAVED, timeout=5_000)
     server = wait_until(lambda: len(saved_answers(attempt_id)) == 3 and saved_answers(attempt_id), "saved")
     assert {q: sorted(a) if q == "q2" else a for q, a in server.items()} == expected
@@ -105,13 +105,13 @@ def test_answers_left_waiting_come_back_after_a_reload_and_are_sent(quiz_page, l
     expect(status(page)).to_have_text(ALL_SAVED)
 
     # Offline: q1 changed, q3 and q4 answered; nothing of it reaches the server.
-    page.context.set_offline(True)
+    set_offline(page.context, True)
     choose(page, "q1", "Ende")
     choose(page, "q3", "Salah")
     page.fill("fieldset#q-q4 input[type=text]", "JP")  # sent 0.8 s after the typing stops
     expect(status(page)).to_contain_text(waiting(3))
     page.goto("about:blank")  # the page is left with the answers still waiting
-    page.context.set_offline(False)
+    set_offline(page.context, False)
     assert saved_answers(attempt_id) == {"q1": kupang}
 
     # Opened again online: the server's copy says Kupang, the device's newer one Ende.

@@ -120,6 +120,8 @@ def _register_models() -> None:
     from lms.certificates import services as _certificate_services  # noqa: F401
     from lms.competencies import models as _competencies  # noqa: F401
     from lms.competencies import services as competency_services
+    from lms.core import audit as _audit  # noqa: F401
+    from lms.notifications import models as _notifications  # noqa: F401
     from lms.org import models as _org  # noqa: F401
     from lms.progress import models as _progress  # noqa: F401
     from lms.progress import services as _progress_services  # noqa: F401
@@ -138,10 +140,11 @@ def _register_blueprints(app: Flask) -> None:
     from lms.certificates.routes import bp as certificates
     from lms.competencies.routes import bp as competencies
     from lms.core.routes import bp as core
+    from lms.org.routes import bp as org
     from lms.progress.routes import bp as progress
     from lms.reports.routes import bp as reports
 
-    for blueprint in (core, accounts, catalog, authoring, progress, competencies, certificates, reports):
+    for blueprint in (core, accounts, org, catalog, authoring, progress, competencies, certificates, reports):
         app.register_blueprint(blueprint)
 
 

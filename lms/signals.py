@@ -16,3 +16,12 @@ quiz_submitted = _signals.signal("quiz-submitted")
 course_completed = _signals.signal("course-completed")
 #: kwargs: record (Pengembangan), verified_by_id
 development_verified = _signals.signal("development-verified")
+#: kwargs: record (Pengembangan); sent when an employee submits one for verification
+development_submitted = _signals.signal("development-submitted")
+#: kwargs: pegawai_ids (list[int]); sent when employees are created, moved to another
+#: unit, change jabatan or status, or are (de)activated: rules that follow people listen
+people_changed = _signals.signal("people-changed")
+#: kwargs: kursus (Kursus), pegawai_ids (list[int]), due_date, source ("assigned"|"mandatory")
+courses_assigned = _signals.signal("courses-assigned")
+#: kwargs: sertifikat (Sertifikat)
+certificate_issued = _signals.signal("certificate-issued")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.time import utcnow
@@ -18,8 +18,11 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id", ondelete="CASCADE"), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # None until the employee activates the account with a one-time code.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
+    # An admin limited to this unit and the units below it; None: the whole agency.
+    admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit_kerja.id", ondelete="SET NULL"))
     is_pengajar: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
@@ -80,3 +83,27 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
     blocked_until: Mapped[datetime | None]
+
+
+CODE_PURPOSES = ("activate", "reset")
+
+
+class KodeAktivasi(db.Model):
+    """A one-time code handed to an employee (on paper, or by email when SMTP is set) to
+    activate an account or choose a new password. Only its hash is stored; it expires,
+    works once, and a new code for the same person replaces the old one."""
+
+    __tablename__ = "kode_aktivasi"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('activate', 'reset')", name="purpose"),
+        Index("ix_kode_aktivasi_pegawai", "pegawai_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(10), default="activate")
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))

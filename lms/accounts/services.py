@@ -45,8 +45,9 @@ def _dummy_hash(method: str) -> str:
 
 
 def _check(user: User | None, password: str) -> bool:
-    stored = user.password_hash if user else _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
-    return check_password_hash(stored, password) and user is not None
+    # An account not yet activated has no password: it is checked like an unknown NIP.
+    stored = (user and user.password_hash) or _dummy_hash(current_app.config["PASSWORD_HASH_METHOD"])
+    return check_password_hash(stored, password) and user is not None and user.password_hash is not None
 
 
 def set_password(user: User, password: str, *, keep_session: str | None = None) -> None:
@@ -64,7 +65,7 @@ def set_password(user: User, password: str, *, keep_session: str | None = None) 
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
-    if not check_password_hash(user.password_hash, current):
+    if not (user.password_hash and check_password_hash(user.password_hash, current)):
         raise DomainError(_("The current password is wrong."), field="current_password")
     if new != confirm:
         raise DomainError(_("The two new passwords differ."), field="confirm_password")

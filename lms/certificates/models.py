@@ -30,6 +30,14 @@ class Sertifikat(db.Model):
     score: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[datetime]
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The agency as it was on the day of issue (see lms.org.models.Instansi); empty on
+    # certificates issued before the agency was set: they show CERTIFICATE_ISSUER.
+    instansi_nama: Mapped[str | None] = mapped_column(String(200))
+    kota: Mapped[str | None] = mapped_column(String(100))
+    logo_key: Mapped[str | None] = mapped_column(String(200))
+    penandatangan_nama: Mapped[str | None] = mapped_column(String(200))
+    penandatangan_nip: Mapped[str | None] = mapped_column(String(18))
+    penandatangan_jabatan: Mapped[str | None] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None]
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))
     revoke_reason: Mapped[str | None] = mapped_column(String(500))

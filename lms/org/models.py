@@ -29,6 +29,8 @@ class UnitKerja(db.Model):
     # The unit's time zone (Asia/Jakarta WIB, Asia/Makassar WITA, Asia/Jayapura WIT);
     # empty: the agency's (LMS_TIMEZONE). Times are shown to its people in it.
     zona: Mapped[str | None] = mapped_column(String(40))
+    # A closed unit keeps its rows and history; nobody new is placed in it.
+    closed_at: Mapped[datetime | None]
 
     parent: Mapped[UnitKerja | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[UnitKerja]] = relationship(back_populates="parent")
@@ -70,6 +72,8 @@ class Pegawai(db.Model):
     atasan_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     aktif: Mapped[bool] = mapped_column(default=True)
+    # When the employee was deactivated (moved away, retired): their records stay.
+    nonaktif_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[UnitKerja] = relationship()
@@ -78,3 +82,21 @@ class Pegawai(db.Model):
 
     def __repr__(self) -> str:
         return f"<Pegawai {self.nip}>"
+
+
+class Instansi(db.Model):
+    """The agency running the LMS: one row (id 1), shown on certificates and the public
+    verification page. Empty fields fall back to the CERTIFICATE_ISSUER setting."""
+
+    __tablename__ = "instansi"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    nama: Mapped[str] = mapped_column(String(200), default="")
+    kota: Mapped[str] = mapped_column(String(100), default="")
+    # The logo in storage (a PNG or JPEG, re-encoded small); None: no logo.
+    logo_key: Mapped[str | None] = mapped_column(String(200))
+    penandatangan_nama: Mapped[str] = mapped_column(String(200), default="")
+    penandatangan_nip: Mapped[str] = mapped_column(String(18), default="")
+    penandatangan_jabatan: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -53,14 +53,44 @@ def in_team(atasan_id: int, pegawai_id: int) -> bool:
     return bool(db.session.scalar(select(exists().where(team.c.id == pegawai_id))))
 
 
+def managed_unit_ids(admin):
+    """The units an admin runs: None for the whole agency, else a SELECT of the ids of
+    the admin's unit and every unit below it (``User.admin_unit_id``)."""
+    if getattr(admin, "admin_unit_id", None) is None:
+        return None
+    tree = unit_subtree_cte(admin.admin_unit_id)
+    return select(tree.c.id)
+
+
+def unit_in_scope(admin, unit_column):
+    """An SQL condition: the unit in ``unit_column`` is one the admin runs."""
+    ids = managed_unit_ids(admin)
+    return true() if ids is None else unit_column.in_(ids)
+
+
+def manages_unit(admin, unit_id: int | None) -> bool:
+    if not getattr(admin, "is_admin", False):
+        return False
+    ids = managed_unit_ids(admin)
+    if ids is None:
+        return True
+    return unit_id is not None and bool(
+        db.session.scalar(select(exists().where(ids.subquery().c.id == unit_id)))
+    )
+
+
 def visible_to(viewer, column):
     """An SQL condition: the employee in ``column`` is the viewer, in the viewer's team,
-    or the viewer is an admin. One query answers the same way, and takes the same
-    time, whether a person does not exist or is not the viewer's to see."""
-    if viewer.is_admin:
+    or in the units the viewer runs as an admin. One query answers the same way, and
+    takes the same time, whether a person does not exist or is not the viewer's to see."""
+    if viewer.is_admin and managed_unit_ids(viewer) is None:
         return true()
     team = team_cte(viewer.pegawai_id)
-    return or_(column == viewer.pegawai_id, column.in_(select(team.c.id)))
+    seen = or_(column == viewer.pegawai_id, column.in_(select(team.c.id)))
+    if viewer.is_admin:
+        managed = select(Pegawai.id).where(Pegawai.unit_id.in_(managed_unit_ids(viewer)))
+        seen = or_(seen, column.in_(managed))
+    return seen
 
 
 def find_visible(raw_nip: str, viewer) -> Pegawai | None:

@@ -30,6 +30,12 @@ class Enrolment(db.Model):
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))
     due_date: Mapped[date | None]
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The pass the learner is on: a yearly mandatory course starts a new cycle each year,
+    # and the course is done again (modules, quiz) for the new cycle's completion.
+    cycle: Mapped[int] = mapped_column(default=1)
+    cycle_started_at: Mapped[datetime | None]
+    # The mandatory rule that enrolled the learner, when one did.
+    aturan_id: Mapped[int | None] = mapped_column(ForeignKey("aturan_wajib.id", ondelete="SET NULL"))
 
     kursus: Mapped[Kursus] = relationship()
 
@@ -48,11 +54,12 @@ class ModuleCompletion(db.Model):
 
 class CourseCompletion(db.Model):
     """A course finished: every module done and the quiz passed. Credits the course's JP,
-    once per learner and course (the unique constraint is what makes it once)."""
+    once per learner, course and cycle (the unique constraint is what makes it once); a
+    yearly mandatory course is completed again in each new cycle."""
 
     __tablename__ = "course_completion"
     __table_args__ = (
-        UniqueConstraint("pegawai_id", "kursus_id"),
+        UniqueConstraint("pegawai_id", "kursus_id", "cycle"),
         CheckConstraint("jp >= 0", name="jp_not_negative"),
         Index("ix_course_completion_completed_at", "completed_at"),
     )
@@ -61,6 +68,7 @@ class CourseCompletion(db.Model):
     pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id", ondelete="CASCADE"))
     kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"))
     kursus_version: Mapped[int]
+    cycle: Mapped[int] = mapped_column(default=1)
     jp: Mapped[int]
     score: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -125,3 +133,63 @@ class Pengembangan(db.Model):
     @property
     def klasikal(self) -> bool:
         return self.jenis in ("pelatihan", "seminar", "workshop")
+
+
+DUE_KINDS = ("fixed", "days")
+
+
+class AturanWajib(db.Model):
+    """A mandatory training rule: whoever matches (unit with or without its sub-units,
+    jabatan, kind of jabatan, PNS/PPPK; empty criteria match everyone) must complete the
+    course by a fixed date or within N days of starting to match, and again every year
+    when ``yearly``."""
+
+    __tablename__ = "aturan_wajib"
+    __table_args__ = (
+        CheckConstraint("due_kind IN ('fixed', 'days')", name="due_kind"),
+        CheckConstraint(
+            "(due_kind = 'fixed' AND due_date IS NOT NULL) OR (due_kind = 'days' AND due_days > 0)",
+            name="due_given",
+        ),
+        CheckConstraint("status_asn IS NULL OR status_asn IN ('PNS', 'PPPK')", name="status_asn"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nama: Mapped[str] = mapped_column(String(200))
+    kursus_id: Mapped[int] = mapped_column(ForeignKey("kursus.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit_kerja.id", ondelete="RESTRICT"))
+    with_subunits: Mapped[bool] = mapped_column(default=True)
+    jabatan_id: Mapped[int | None] = mapped_column(ForeignKey("jabatan.id", ondelete="RESTRICT"))
+    jenis_jabatan: Mapped[str | None] = mapped_column(String(20))
+    status_asn: Mapped[str | None] = mapped_column(String(4))
+    due_kind: Mapped[str] = mapped_column(String(10), default="fixed")
+    due_date: Mapped[date | None]
+    due_days: Mapped[int | None]
+    yearly: Mapped[bool] = mapped_column(default=False)
+    aktif: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("pegawai.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    kursus: Mapped[Kursus] = relationship()
+
+
+class Kewajiban(db.Model):
+    """One person's duty under a rule for one cycle (the year, for a yearly rule; 1
+    otherwise): when it opened, when it is due, when it was met. A person who stops
+    matching keeps the row, closed, as history."""
+
+    __tablename__ = "kewajiban"
+    __table_args__ = (
+        UniqueConstraint("aturan_id", "pegawai_id", "cycle"),
+        Index("ix_kewajiban_pegawai", "pegawai_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    aturan_id: Mapped[int] = mapped_column(ForeignKey("aturan_wajib.id", ondelete="CASCADE"))
+    pegawai_id: Mapped[int] = mapped_column(ForeignKey("pegawai.id", ondelete="CASCADE"))
+    cycle: Mapped[int] = mapped_column(default=1)
+    opened_on: Mapped[date]
+    due_date: Mapped[date]
+    met_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]

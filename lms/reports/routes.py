@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal, get_locale
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,6 +18,7 @@ from lms.competencies import services as competencies
 from lms.competencies.forms import JENIS_LABELS
 from lms.core.charts import Bar, LevelRow, bar_chart, level_chart
 from lms.core.errors import DomainError, ForbiddenError, NotFoundError
+from lms.core.export import NipCell, Sheet, check_format, download
 from lms.core.forms import flash_error
 from lms.core.time import Period, local_today
 from lms.core.web import date_arg, int_arg, safe_next
@@ -29,7 +30,6 @@ from lms.progress import routes as progress_routes
 from lms.progress import services as progress
 
 from . import queries
-from .export import NipCell, Sheet, to_csv, to_xlsx
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -196,27 +196,6 @@ def _team_positions(scope: queries.Scope):
     ).all()
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in ("csv", "xlsx"):
-        raise DomainError(_("Export as CSV or XLSX."), status=404)
-
-
-def _download(sheets: list[Sheet], stem: str, fmt: str) -> Response:
-    """A file download: CSV holds the first sheet, XLSX all of them."""
-    if fmt == "csv":
-        body, mimetype = to_csv(sheets[0], locale=str(get_locale())), "text/csv; charset=utf-8"
-    else:
-        body, mimetype = to_xlsx(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{stem}.{fmt}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
-
-
 def _team_sheets(rows, courses) -> list[Sheet]:
     people = Sheet(
         _("Team"),
@@ -283,13 +262,13 @@ def _team_sheets(rows, courses) -> list[Sheet]:
 
 @bp.get("/tim/ekspor.<fmt>")
 def team_export(fmt):
-    _check_format(fmt)
+    check_format(fmt)
     scope = _scope()
     today = local_today()
     rows, courses = queries.team_export(
         scope, _filters(), today=today, year=today.year, jp_target=progress.jp_target()
     )
-    return _download(_team_sheets(rows, courses), f"tim-{today.isoformat()}", fmt)
+    return download(_team_sheets(rows, courses), f"tim-{today.isoformat()}", fmt)
 
 
 def _due_date(raw: str) -> date | None:
@@ -416,7 +395,7 @@ def monitoring():
 @bp.get("/monev/ekspor.<fmt>")
 @admin_required
 def monitoring_export(fmt):
-    _check_format(fmt)
+    check_format(fmt)
     _unit, period, rows, total = _monitoring()
     sheet = Sheet(
         _("Monitoring"),
@@ -450,7 +429,7 @@ def monitoring_export(fmt):
             for r in [*rows, total]
         ],
     )
-    return _download([sheet], f"monev-{period.start.isoformat()}-{period.last.isoformat()}", fmt)
+    return download([sheet], f"monev-{period.start.isoformat()}-{period.last.isoformat()}", fmt)
 
 
 # --- admin overview and the supervisor's box at home --------------------------------------

@@ -17,13 +17,13 @@ from lms.authoring.routes import register_section
 from lms.catalog.services import editable_course
 from lms.core.charts import Bar, bar_chart
 from lms.core.errors import ForbiddenError, NotFoundError
+from lms.core.export import NipCell, Sheet, download
 from lms.core.time import utcnow
 from lms.core.web import int_arg
 from lms.quizzes.services import quiz_for_course
 
 from . import trainer
-from .export import NipCell, Sheet
-from .routes import _download, bp
+from .routes import bp
 
 RECENT_DAYS = 30
 
@@ -174,7 +174,7 @@ def _attempt_sheet(rows: list[trainer.AttemptRow]) -> Sheet:
 def course_results_xlsx(slug):
     kursus, kuis = _course(slug)
     sheet = _attempt_sheet(trainer.attempt_rows(kuis.id if kuis else None))
-    return _download([sheet], f"hasil-{kursus.slug}", "xlsx")
+    return download([sheet], f"hasil-{kursus.slug}", "xlsx")
 
 
 @bp.get("/ampu/<slug>/analisis")

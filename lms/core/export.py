@@ -404,3 +404,32 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             book.writestr(info, xml.encode("utf-8"), compresslevel=6)
     return buffer.getvalue()
+
+
+def check_format(fmt: str) -> None:
+    """A download URL's ``.csv``/``.xlsx`` ending; anything else is not a page."""
+    if fmt not in ("csv", "xlsx"):
+        from flask_babel import gettext as _
+
+        from lms.core.errors import DomainError
+
+        raise DomainError(_("Export as CSV or XLSX."), status=404)
+
+
+def download(sheets: list[Sheet], stem: str, fmt: str):
+    """A file download: CSV holds the first sheet (in the user's language's style), XLSX all."""
+    from flask import Response
+    from flask_babel import get_locale
+
+    if fmt == "csv":
+        body, mimetype = to_csv(sheets[0], locale=str(get_locale())), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = to_xlsx(sheets), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{stem}.{fmt}"',
+            "Cache-Control": "private, no-store",
+        },
+    )

@@ -28,8 +28,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from lms.core.export import NipCell, Sheet, to_csv, to_xlsx
 from lms.org.nip import normalise
-from lms.reports.export import NipCell, Sheet, to_csv, to_xlsx
 
 BOM = b"\xef\xbb\xbf"
 NIP = "199203152019032001"

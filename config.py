@@ -75,6 +75,17 @@ class Config:
     # Seconds a quiz submission may arrive after its time limit (network delay).
     QUIZ_GRACE_SECONDS = _int("QUIZ_GRACE_SECONDS", 30)
 
+    # Email (activation codes, reminders). Without SMTP_HOST nothing is sent by email.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = _int("SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS", True)
+    SMTP_SSL = _bool("SMTP_SSL", False)
+    SMTP_TIMEOUT = _int("SMTP_TIMEOUT", 10)
+    SMTP_FROM = os.environ.get("SMTP_FROM", "lms@localhost")
+    SMTP_FROM_NAME = os.environ.get("SMTP_FROM_NAME", "")
+
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

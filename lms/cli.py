@@ -137,6 +137,17 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(kompetensi_cli)
     app.cli.add_command(soal_cli)
     app.cli.add_command(demo_command)
+    # Each domain's own commands (flask unit|jabatan|pegawai …, flask aturan …, flask pengingat …).
+    for register in _domain_commands():
+        register(app)
+
+
+def _domain_commands():
+    from lms.notifications.cli import init_app as notifications
+    from lms.org.cli import init_app as org
+    from lms.progress.rules_cli import init_app as rules
+
+    return (org, rules, notifications)
 
 
 soal_cli = AppGroup("soal", help="A course's question bank: GIFT and Moodle XML files.")

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, event, text
 from config import TestingConfig
 from lms import create_app
 from lms.extensions import db
+from tests.mail import smtp_server  # noqa: F401 - a fixture for every test module
 
 PASSWORD = "rahasia123"
 KURSUS_ROOT = str(Path(__file__).resolve().parent.parent / "kursus")

@@ -22,6 +22,12 @@ GOLONGAN = (
     "IV/e",
 )
 
+# PPPK grades (Perpres 98/2020): golongan I to XVII, in Roman numerals.
+GOLONGAN_PPPK = (
+    "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX",
+    "X", "XI", "XII", "XIII", "XIV", "XV", "XVI", "XVII",
+)  # fmt: skip
+
 STATUS_ASN = ("PNS", "PPPK")
 
 # UU 20/2023: manajerial and nonmanajerial positions.

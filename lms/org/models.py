@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.time import utcnow
 from lms.extensions import db
-from lms.org.data import GOLONGAN, JENIS_JABATAN, JENIS_UNIT, STATUS_ASN
+from lms.org.data import GOLONGAN, GOLONGAN_PPPK, JENIS_JABATAN, JENIS_UNIT, STATUS_ASN
 
 
 def _in(column: str, values) -> str:
@@ -57,7 +57,7 @@ class Pegawai(db.Model):
     __tablename__ = "pegawai"
     __table_args__ = (
         CheckConstraint(_in("status_asn", STATUS_ASN), name="status_asn"),
-        CheckConstraint(f"golongan IS NULL OR {_in('golongan', GOLONGAN)}", name="golongan"),
+        CheckConstraint(f"golongan IS NULL OR {_in('golongan', GOLONGAN + GOLONGAN_PPPK)}", name="golongan"),
         CheckConstraint("length(nip) = 18", name="nip_length"),
         CheckConstraint("atasan_id IS NULL OR atasan_id <> id", name="not_own_atasan"),
     )

@@ -32,3 +32,6 @@ def _admins_only():
     """Every page here is for admins; unit-limited admins are checked per unit."""
     if not current_user.is_admin:
         raise ForbiddenError()
+
+
+from lms.org import agency_routes, import_routes  # noqa: E402,F401 - more admin pages on this blueprint

@@ -7,7 +7,7 @@ from sqlalchemy import exists, or_, select, true
 
 from lms.core.errors import DomainError
 from lms.extensions import db
-from lms.org.data import GOLONGAN, STATUS_ASN
+from lms.org.data import GOLONGAN, GOLONGAN_PPPK, STATUS_ASN
 from lms.org.models import Pegawai, UnitKerja
 from lms.org.nip import normalise, parse_nip
 
@@ -25,8 +25,10 @@ def validate_pegawai(nip: str, status_asn: str, golongan: str | None) -> str:
     """Check an employee's identity fields; returns the normalised NIP."""
     if status_asn not in STATUS_ASN:
         raise DomainError(_("Status must be PNS or PPPK."), field="status_asn")
-    if golongan is not None and golongan not in GOLONGAN:
-        raise DomainError(_("Unknown golongan/ruang %(g)s.", g=golongan), field="golongan")
+    if golongan is not None and golongan not in (GOLONGAN if status_asn == "PNS" else GOLONGAN_PPPK):
+        if status_asn == "PNS":
+            raise DomainError(_("Unknown golongan/ruang %(g)s: a PNS has I/a to IV/e.", g=golongan), field="golongan")
+        raise DomainError(_("Unknown golongan %(g)s: a PPPK has I to XVII.", g=golongan), field="golongan")
     return parse_nip(nip, status_asn).value
 
 

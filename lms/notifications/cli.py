@@ -1,0 +1,5 @@
+"""Command line for this domain (being written)."""
+
+
+def init_app(app) -> None:
+    pass

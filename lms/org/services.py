@@ -27,7 +27,9 @@ def validate_pegawai(nip: str, status_asn: str, golongan: str | None) -> str:
         raise DomainError(_("Status must be PNS or PPPK."), field="status_asn")
     if golongan is not None and golongan not in (GOLONGAN if status_asn == "PNS" else GOLONGAN_PPPK):
         if status_asn == "PNS":
-            raise DomainError(_("Unknown golongan/ruang %(g)s: a PNS has I/a to IV/e.", g=golongan), field="golongan")
+            raise DomainError(
+                _("Unknown golongan/ruang %(g)s: a PNS has I/a to IV/e.", g=golongan), field="golongan"
+            )
         raise DomainError(_("Unknown golongan %(g)s: a PPPK has I to XVII.", g=golongan), field="golongan")
     return parse_nip(nip, status_asn).value
 
@@ -99,3 +101,21 @@ def find_visible(raw_nip: str, viewer) -> Pegawai | None:
     return db.session.scalar(
         select(Pegawai).where(Pegawai.nip == normalise(raw_nip)[:40], visible_to(viewer, Pegawai.id))
     )
+
+
+def atasan_chain_cte(pegawai_id: int):
+    """``pegawai_id`` and everyone above them, following atasan links upwards. UNION (not
+    UNION ALL) drops rows already seen, so a cycle in bad data ends the walk."""
+    base = select(Pegawai.id.label("id"), Pegawai.atasan_id.label("atasan_id"))
+    chain = base.where(Pegawai.id == pegawai_id).cte("atasan_chain", recursive=True)
+    above = select(Pegawai.id, Pegawai.atasan_id).join(chain, Pegawai.id == chain.c.atasan_id)
+    return chain.union(above)
+
+
+def atasan_cycle(pegawai_id: int, atasan_id: int) -> bool:
+    """Would making ``atasan_id`` the atasan of ``pegawai_id`` close a loop? It would if
+    ``pegawai_id`` is already somewhere above ``atasan_id`` (or is ``atasan_id``)."""
+    if pegawai_id == atasan_id:
+        return True
+    chain = atasan_chain_cte(atasan_id)
+    return bool(db.session.scalar(select(exists().where(chain.c.id == pegawai_id))))

@@ -100,3 +100,7 @@ def logout_everywhere():
     _fresh_session()
     flash(_("You are signed out on every device."), "info")
     return redirect(url_for("accounts.login"))
+
+
+# More pages on this blueprint: activation codes, and roles on an employee's admin page.
+from lms.accounts import activation_routes, admin_routes  # noqa: E402,F401

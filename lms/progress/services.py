@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from lms import signals
 from lms.catalog.models import Kursus, Modul
+from lms.core import audit
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.time import Period, local_today, utc_to_local_date, utcnow
 from lms.extensions import db
+from lms.org.models import Pegawai
 from lms.progress.models import CourseCompletion, Enrolment, ModuleCompletion, Pengembangan
 from lms.quizzes import services as quizzes
 from lms.quizzes.models import Attempt, Kuis
@@ -71,12 +74,22 @@ def assign(
 ) -> Enrolment:
     """A course given to a learner with a due date; assigning again only updates the date."""
     enrolment = enrolment_for(pegawai_id, kursus.id)
+    before = audit.snapshot(enrolment, ("source", "due_date")) if enrolment else None
     if enrolment is None:
         enrolment = Enrolment(pegawai_id=pegawai_id, kursus_id=kursus.id)
         db.session.add(enrolment)
     enrolment.source = "assigned"
     enrolment.due_date = due_date
     enrolment.assigned_by_id = assigned_by_id
+    after = audit.snapshot(enrolment, ("source", "due_date"))
+    if before != after:
+        pegawai = db.session.get(Pegawai, pegawai_id)
+        label = f"{pegawai.nama if pegawai else pegawai_id} · {kursus.title}"
+        audit.record("kursus.assign", "pegawai", pegawai_id, label, before=before, after=after)
+        db.session.flush()
+        signals.courses_assigned.send(
+            "progress", kursus=kursus, pegawai_ids=[pegawai_id], due_date=due_date, source="assigned"
+        )
     return enrolment
 
 
@@ -113,6 +126,8 @@ def assign_many(
             select(Enrolment).where(Enrolment.kursus_id == kursus.id, Enrolment.pegawai_id.in_(todo))
         )
     }
+    fields = ("source", "due_date")
+    changes = {i: audit.snapshot(e, fields) for i, e in existing.items()}
     for enrolment in existing.values():
         enrolment.source = "assigned"
         enrolment.due_date = due_date
@@ -132,6 +147,28 @@ def assign_many(
     if new:
         db.session.execute(Enrolment.__table__.insert(), new)
     db.session.flush()
+    after = audit.plain({"source": "assigned", "due_date": due_date})
+    changes = {i: audit.changed(b, after) for i, b in changes.items() if b != after}
+    changes.update({row["pegawai_id"]: (None, after) for row in new})
+    if changes:
+        people = select(Pegawai.id, Pegawai.nama).where(Pegawai.id.in_(list(changes)))
+        names = dict(db.session.execute(people).all())
+        audit.record_many(
+            [
+                {
+                    "action": "kursus.assign",
+                    "target_type": "pegawai",
+                    "target_id": i,
+                    "label": f"{names.get(i, i)} · {kursus.title}",
+                    "before": b,
+                    "after": a,
+                }
+                for i, (b, a) in sorted(changes.items())
+            ]
+        )
+        signals.courses_assigned.send(
+            "progress", kursus=kursus, pegawai_ids=sorted(changes), due_date=due_date, source="assigned"
+        )
     return AssignOutcome(created=len(new), updated=len(existing), already_done=sorted(done))
 
 
@@ -167,10 +204,36 @@ def complete_module(pegawai_id: int, modul: Modul) -> bool:
     return True
 
 
+def current_cycle(pegawai_id, kursus_id):
+    """The learner's current pass at a course, as a scalar SELECT (NULL: not enrolled).
+    Values or SQL columns, so one query can ask it for many rows."""
+    mine = aliased(Enrolment)  # never correlated with an enrolment of the outer query
+    return (
+        select(mine.cycle).where(mine.pegawai_id == pegawai_id, mine.kursus_id == kursus_id).scalar_subquery()
+    )
+
+
+def _pass_start(pegawai_id, kursus_id):
+    mine = aliased(Enrolment)
+    return (
+        select(mine.cycle_started_at)
+        .where(mine.pegawai_id == pegawai_id, mine.kursus_id == kursus_id)
+        .scalar_subquery()
+    )
+
+
+# Quiz attempts from before a course was renewed no longer count (see renew).
+quizzes.register_pass_start(_pass_start)
+
+
 def completion_for(pegawai_id: int, kursus_id: int) -> CourseCompletion | None:
+    """The completion of the learner's current pass (a renewed course starts a new one;
+    the earlier passes' completions stay as history)."""
     return db.session.scalar(
         select(CourseCompletion).where(
-            CourseCompletion.pegawai_id == pegawai_id, CourseCompletion.kursus_id == kursus_id
+            CourseCompletion.pegawai_id == pegawai_id,
+            CourseCompletion.kursus_id == kursus_id,
+            CourseCompletion.cycle == func.coalesce(current_cycle(pegawai_id, kursus_id), 1),
         )
     )
 
@@ -193,9 +256,11 @@ def check_course_completion(pegawai_id: int, kursus: Kursus) -> CourseCompletion
         if not state.passed:
             return None
         score = state.best.percent
+    enrolment = enrolment_for(pegawai_id, kursus.id)
     completion = CourseCompletion(
         pegawai_id=pegawai_id,
         kursus_id=kursus.id,
+        cycle=enrolment.cycle if enrolment else 1,
         kursus_version=kursus.version,
         jp=kursus.jp,
         score=score,
@@ -215,6 +280,61 @@ def _on_quiz_submitted(sender, attempt: Attempt, kursus_id: int, **extra):
     if attempt.passed:
         kursus = db.session.get(Kursus, kursus_id)
         check_course_completion(attempt.pegawai_id, kursus)
+
+
+# --- passes: a course done again ---------------------------------------------------------
+
+CHUNK = 5000  # ids per IN (...) list: well under every database's limit on parameters
+
+
+def chunks(ids: list[int], size: int = CHUNK):
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def forget(model, pegawai_ids) -> None:
+    """Expire the loaded rows of ``model`` for these people after a bulk statement wrote
+    to them behind the session's back, so nobody reads a stale value."""
+    wanted = set(pegawai_ids)
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, model) and obj.pegawai_id in wanted:
+            db.session.expire(obj)
+
+
+def renew(
+    pegawai_id: int, kursus: Kursus, cycle: int, started_at: datetime, due_date: date | None = None
+) -> None:
+    """Start a new pass at a course the learner completed (a yearly mandatory course):
+    the enrolment moves to ``cycle`` from ``started_at`` with the new due date; the modules
+    read are to be read again, and only quiz attempts started from ``started_at`` count.
+    The earlier pass's completion stays, with its JP and certificate; the next one is
+    recorded with the new cycle."""
+    renew_many(kursus, {pegawai_id: (cycle, due_date)}, started_at)
+
+
+def renew_many(kursus: Kursus, passes: dict[int, tuple[int, date | None]], started_at: datetime) -> int:
+    """``renew`` for many learners (pegawai id: (cycle, due date)) in a fixed number of
+    statements per 5,000 people. Only existing enrolments are renewed."""
+    if not passes:
+        return 0
+    db.session.flush()
+    table = Enrolment.__table__
+    db.session.execute(
+        update(table)
+        .where(table.c.pegawai_id == bindparam("pid"), table.c.kursus_id == kursus.id)
+        .values(cycle=bindparam("new_cycle"), cycle_started_at=started_at, due_date=bindparam("due")),
+        [{"pid": pid, "new_cycle": cycle, "due": due} for pid, (cycle, due) in sorted(passes.items())],
+    )
+    modules = select(Modul.id).where(Modul.kursus_id == kursus.id)
+    ids = sorted(passes)
+    for part in chunks(ids):
+        db.session.execute(
+            delete(ModuleCompletion)
+            .where(ModuleCompletion.pegawai_id.in_(part), ModuleCompletion.modul_id.in_(modules))
+            .execution_options(synchronize_session="fetch")
+        )
+    forget(Enrolment, ids)
+    return len(ids)
 
 
 def jp_rows(period: Period, people=None):
@@ -340,10 +460,18 @@ def my_courses(pegawai_id: int) -> list[CourseProgress]:
         e.kursus_id: e
         for e in db.session.scalars(select(Enrolment).where(Enrolment.pegawai_id == pegawai_id))
     }
-    completions = {
-        c.kursus_id: c
-        for c in db.session.scalars(select(CourseCompletion).where(CourseCompletion.pegawai_id == pegawai_id))
-    }
+    # The completion of each course's current pass; a course not enrolled in, its last.
+    completions = {}
+    for c in db.session.scalars(
+        select(CourseCompletion)
+        .where(CourseCompletion.pegawai_id == pegawai_id)
+        .order_by(CourseCompletion.cycle)
+    ):
+        enrolment = enrolments.get(c.kursus_id)
+        if enrolment is None or c.cycle == enrolment.cycle:
+            completions[c.kursus_id] = c
+        else:
+            completions.setdefault(c.kursus_id, None)
     ids = set(enrolments) | set(completions)
     if not ids:
         return []
@@ -365,7 +493,10 @@ def my_courses(pegawai_id: int) -> list[CourseProgress]:
     ).all()
     quiz_rows = db.session.execute(
         select(Kuis.kursus_id, func.max(Attempt.passed.cast(db.Integer)))
-        .outerjoin(Attempt, (Attempt.kuis_id == Kuis.id) & (Attempt.pegawai_id == pegawai_id))
+        .outerjoin(
+            Attempt,
+            (Attempt.kuis_id == Kuis.id) & (Attempt.pegawai_id == pegawai_id) & quizzes.counted_since(),
+        )
         .where(Kuis.kursus_id.in_(ids))
         .group_by(Kuis.kursus_id)
     ).all()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from lms import signals
 from lms.catalog.models import Kursus
@@ -76,11 +78,37 @@ def publish_quiz(
     return version
 
 
-def attempts_of(pegawai_id: int, kuis_id: int) -> list[Attempt]:
+# A course done again (a yearly mandatory course, each year) counts only the attempts of
+# the learner's current pass. Progress, to the right, knows when that pass began: it
+# registers a function (pegawai id, kursus id; values or SQL columns) giving that moment
+# as a scalar SELECT (NULL: every attempt counts), so the filter costs no extra query.
+_pass_start: Callable[[Any, Any], Any] | None = None
+
+
+def register_pass_start(fn: Callable[[Any, Any], Any]) -> None:
+    global _pass_start
+    _pass_start = fn
+
+
+def counted_since(since: datetime | None = None):
+    """The SQL condition for the attempts that count: started at or after ``since``, or
+    (without it) within the learner's current pass at the course."""
+    if since is not None:
+        return Attempt.started_at >= since
+    if _pass_start is None:
+        return Attempt.pegawai_id.is_not(None)
+    kuis = aliased(Kuis)  # never correlated with a quiz of the outer query
+    kursus_id = select(kuis.kursus_id).where(kuis.id == Attempt.kuis_id).correlate(Attempt).scalar_subquery()
+    start = _pass_start(Attempt.pegawai_id, kursus_id)
+    return or_(start.is_(None), Attempt.started_at >= start)
+
+
+def attempts_of(pegawai_id: int, kuis_id: int, since: datetime | None = None) -> list[Attempt]:
+    """The learner's attempts that count (see :func:`counted_since`), in order."""
     return list(
         db.session.scalars(
             select(Attempt)
-            .where(Attempt.pegawai_id == pegawai_id, Attempt.kuis_id == kuis_id)
+            .where(Attempt.pegawai_id == pegawai_id, Attempt.kuis_id == kuis_id, counted_since(since))
             .order_by(Attempt.number)
         )
     )
@@ -125,10 +153,11 @@ class QuizStatus:
         return self.open_attempt is None and self.expired_attempt is None and not self.can_start
 
 
-def status_of(pegawai_id: int, kuis: Kuis) -> QuizStatus:
-    """Where a learner stands with a quiz. Reading only: an attempt whose time ran out is
-    reported as expired and graded by the next write that touches it (:func:`close_expired`)."""
-    attempts = attempts_of(pegawai_id, kuis.id)
+def status_of(pegawai_id: int, kuis: Kuis, since: datetime | None = None) -> QuizStatus:
+    """Where a learner stands with a quiz, counting the attempts of the current pass (or
+    from ``since``). Reading only: an attempt whose time ran out is reported as expired
+    and graded by the next write that touches it (:func:`close_expired`)."""
+    attempts = attempts_of(pegawai_id, kuis.id, since)
     version = kuis.current
     now = utcnow()
     submitted = [a for a in attempts if not a.is_open]
@@ -168,10 +197,22 @@ def is_expired(attempt: Attempt) -> bool:
     return attempt.is_open and _expired(attempt)
 
 
-def start_attempt(pegawai_id: int, kuis: Kuis, attempt_id: str | None = None) -> Attempt:
-    """Open a new attempt, or return the one already open (a double click starts one)."""
+def _next_number(pegawai_id: int, kuis_id: int) -> int:
+    """Numbers run on across passes (the limit counts only the current pass's attempts)."""
+    return 1 + db.session.scalar(
+        select(func.coalesce(func.max(Attempt.number), 0)).where(
+            Attempt.pegawai_id == pegawai_id, Attempt.kuis_id == kuis_id
+        )
+    )
+
+
+def start_attempt(
+    pegawai_id: int, kuis: Kuis, attempt_id: str | None = None, since: datetime | None = None
+) -> Attempt:
+    """Open a new attempt, or return the one already open (a double click starts one).
+    The attempt limit counts the attempts of the current pass (or from ``since``)."""
     close_expired(pegawai_id, kuis)
-    state = status_of(pegawai_id, kuis)
+    state = status_of(pegawai_id, kuis, since)
     if state.open_attempt is not None:
         return state.open_attempt
     if state.passed:
@@ -188,7 +229,7 @@ def start_attempt(pegawai_id: int, kuis: Kuis, attempt_id: str | None = None) ->
         pegawai_id=pegawai_id,
         kuis_id=kuis.id,
         kuis_version_id=version.id,
-        number=state.used + 1,
+        number=_next_number(pegawai_id, kuis.id),
         status="open",
         started_at=now,
         deadline_at=now + timedelta(minutes=version.time_limit_minutes)
@@ -208,7 +249,7 @@ def start_attempt(pegawai_id: int, kuis: Kuis, attempt_id: str | None = None) ->
             db.session.add(attempt)
     except IntegrityError:
         # Another request started the same attempt number a moment ago: use that one.
-        existing = status_of(pegawai_id, kuis).open_attempt
+        existing = status_of(pegawai_id, kuis, since).open_attempt
         if existing is None:
             raise DomainError(_("This attempt could not be started. Please try again."), status=409) from None
         return existing
@@ -456,10 +497,13 @@ def feedback_for(attempt: Attempt, state: QuizStatus) -> Feedback:
     return Feedback(correctness=mode in ("correctness", "keys"), keys=mode == "keys" and state.finished)
 
 
-def best_percent(pegawai_id: int, kuis_id: int) -> float | None:
+def best_percent(pegawai_id: int, kuis_id: int, since: datetime | None = None) -> float | None:
     return db.session.scalar(
         select(func.max(Attempt.percent)).where(
-            Attempt.pegawai_id == pegawai_id, Attempt.kuis_id == kuis_id, Attempt.status == "submitted"
+            Attempt.pegawai_id == pegawai_id,
+            Attempt.kuis_id == kuis_id,
+            Attempt.status == "submitted",
+            counted_since(since),
         )
     )
 

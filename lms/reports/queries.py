@@ -143,7 +143,7 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
             func.sum(case((and_(open_, Enrolment.due_date < today), 1), else_=0)).label("overdue"),
         )
         .join(scoped, scoped.c.id == Enrolment.pegawai_id)
-        .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
+        .outerjoin(done, _same_pass(done))
         .where(*enrol_filter)
         .group_by(Enrolment.pegawai_id)
         .subquery("enr")
@@ -198,6 +198,16 @@ def _people_query(scope: Scope, filters: TeamFilters, today: date, year: int, jp
     # start from them instead of recomputing every figure.
     people = select(scoped.c.id) if not status else query.with_only_columns(Pegawai.id).order_by(None)
     return query, jp, people
+
+
+def _same_pass(done):
+    """An enrolment's completion: of the same course and the learner's current pass (a
+    renewed yearly course counts its current pass; earlier ones are history)."""
+    return and_(
+        done.pegawai_id == Enrolment.pegawai_id,
+        done.kursus_id == Enrolment.kursus_id,
+        done.cycle == Enrolment.cycle,
+    )
 
 
 def _materialized(query: Select, name: str):
@@ -304,7 +314,7 @@ def course_summary(people: Select, *, today: date) -> list[CourseRow]:
         )
         .join(chosen, chosen.c.id == Enrolment.pegawai_id)
         .join(Kursus, Kursus.id == Enrolment.kursus_id)
-        .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
+        .outerjoin(done, _same_pass(done))
         .group_by(Kursus.id, Kursus.title)
         .order_by(Kursus.title)
     )
@@ -450,11 +460,7 @@ def monitoring(parent_unit_id: int | None, period: Period, jp_target: int) -> li
         .join(Enrolment, Enrolment.pegawai_id == people.c.pid)
         .outerjoin(
             done,
-            and_(
-                done.pegawai_id == Enrolment.pegawai_id,
-                done.kursus_id == Enrolment.kursus_id,
-                done.completed_at < hi,
-            ),
+            and_(_same_pass(done), done.completed_at < hi),
         )
         .where(enrolled_in)
         .group_by(people.c.root)
@@ -515,7 +521,7 @@ def overdue_people(scope: Scope, *, today: date) -> int:
     done = aliased(CourseCompletion)
     return db.session.scalar(
         select(func.count(func.distinct(Enrolment.pegawai_id)))
-        .outerjoin(done, and_(done.pegawai_id == Enrolment.pegawai_id, done.kursus_id == Enrolment.kursus_id))
+        .outerjoin(done, _same_pass(done))
         .where(
             Enrolment.pegawai_id.in_(scope.ids()),
             Enrolment.due_date < today,

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from lms.catalog.importer import media_key
 from lms.catalog.models import Kursus, KursusDraf, KursusPemilik, ModulDraf
 from lms.catalog.publishing import Published, draft_modules, picture_problems, publish, working_copy
+from lms.core import audit
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.text import ascii_slug
 from lms.core.time import utcnow
@@ -101,6 +102,8 @@ def add_owner(kursus: Kursus, nip: str) -> Pegawai:
         raise DomainError(_("%(name)s already owns this course.", name=pegawai.nama), field="nip")
     kursus.owners.append(KursusPemilik(pegawai_id=pegawai.id))
     db.session.flush()
+    owner = {"pegawai_id": pegawai.id, "nip": pegawai.nip, "nama": pegawai.nama}
+    audit.record("kursus.owner.add", "kursus", kursus.id, kursus.title, after=owner)
     return pegawai
 
 
@@ -112,6 +115,9 @@ def remove_owner(kursus: Kursus, pegawai_id: int) -> None:
         raise DomainError(_("A course keeps at least one owner."), field="nip")
     kursus.owners.remove(owner)
     db.session.flush()
+    gone = db.session.get(Pegawai, pegawai_id)
+    before = {"pegawai_id": pegawai_id, "nip": gone and gone.nip, "nama": gone and gone.nama}
+    audit.record("kursus.owner.remove", "kursus", kursus.id, kursus.title, before=before)
 
 
 # --- details -----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.catalog.models import Kursus, KursusDraf, KursusKompetensi, KursusVersi, Modul, ModulDraf
+from lms.core import audit
 from lms.core.errors import DomainError
 from lms.core.markdown import render
 from lms.core.time import utcnow
@@ -179,11 +180,14 @@ def publish(kursus: Kursus, *, by: int | None = None, status: str = "published")
     if found:
         raise NotPublishable(found)
     was_published = kursus.is_published
+    before = {"version": kursus.version if kursus.content_hash else None, "status": kursus.status}
     kursus.status = status
     if status == "published" and not was_published:
         kursus.published_at = utcnow()
     digest = content_hash(kursus)
     if digest == kursus.content_hash:
+        after = {"version": kursus.version, "status": status}
+        audit.record("kursus.publish", "kursus", kursus.id, kursus.title, before=before, after=after)
         return None
     changes = _apply_details(kursus) + _apply_modules(kursus)
     from lms.catalog.importer import PARTS
@@ -203,6 +207,8 @@ def publish(kursus: Kursus, *, by: int | None = None, status: str = "published")
         )
     )
     db.session.flush()
+    after = {"version": kursus.version, "status": status}
+    audit.record("kursus.publish", "kursus", kursus.id, kursus.title, before=before, after=after)
     return Published(kursus.version, changes)
 
 

@@ -27,6 +27,7 @@ from lms.catalog.importer import (
     check_unknown_keys,
 )
 from lms.catalog.models import Kursus, KursusKompetensi
+from lms.core import audit
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.ids import is_valid_id
 from lms.core.time import local_to_utc, local_today, utcnow
@@ -228,7 +229,19 @@ def record_assessment(
         recorded_by_id=recorded_by_id,
         catatan=catatan.strip()[:500] or None,
     )
+    audit.record(
+        "kompetensi.assessment.create",
+        "pegawai",
+        pegawai_id,
+        _person_label(pegawai_id),
+        after={"code": code, "level": level, "held_on": held_on, "bukti": bukti.id},
+    )
     return bukti
+
+
+def _person_label(pegawai_id: int) -> str:
+    pegawai = db.session.get(Pegawai, pegawai_id)
+    return f"{pegawai.nama} ({pegawai.nip})" if pegawai else str(pegawai_id)
 
 
 def assessments_of(pegawai_id: int) -> list[Bukti]:
@@ -250,7 +263,11 @@ def delete_assessment(pegawai_id: int, bukti_id: str, by_pegawai_id: int) -> Non
     bukti = db.session.get(Bukti, bukti_id) if is_valid_id(bukti_id) else None
     if bukti is None or bukti.pegawai_id != pegawai_id or bukti.jenis != "asesmen":
         raise NotFoundError()
+    before = {"code": bukti.code, "level": bukti.level, "achieved_at": bukti.achieved_at, "bukti": bukti.id}
     delete_evidence(bukti)
+    audit.record(
+        "kompetensi.assessment.delete", "pegawai", pegawai_id, _person_label(pegawai_id), before=before
+    )
 
 
 def delete_evidence(bukti: Bukti) -> int:
@@ -365,6 +382,7 @@ def set_standards(jabatan: Jabatan, levels: Mapping[str, int | None]) -> None:
         if level not in (None, 0, 1, 2, 3, 4, 5):
             raise DomainError(_("The level must be between 1 and 5."), field=code)
     wanted = {code: level for code, level in levels.items() if level}
+    before = {c: lv for c, lv in standards_for(jabatan.id).items() if c in levels}
     db.session.execute(
         delete(StandarKompetensi).where(
             StandarKompetensi.jabatan_id == jabatan.id, StandarKompetensi.code.in_(list(levels))
@@ -372,6 +390,7 @@ def set_standards(jabatan: Jabatan, levels: Mapping[str, int | None]) -> None:
     )
     db.session.add_all(StandarKompetensi(jabatan_id=jabatan.id, code=c, level=lv) for c, lv in wanted.items())
     db.session.flush()
+    audit.record("jabatan.standards", "jabatan", jabatan.id, jabatan.nama, before=before, after=wanted)
 
 
 def dictionary(jenis: str | None = None) -> list[Kompetensi]:

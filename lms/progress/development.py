@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from lms import signals
+from lms.core import audit
 from lms.core.db import after_commit, on_rollback
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.ids import is_valid_id, new_id
@@ -131,6 +132,7 @@ def create(
         key = record.file_key
         on_rollback(lambda: storage().delete(key))
         storage().save(key, upload.data, PRIVATE, content_type)
+    signals.development_submitted.send("progress", record=record)
     return record
 
 
@@ -170,6 +172,14 @@ def decide(record: Pengembangan, *, verifier_id: int, approve: bool, note: str =
     if not decided:
         raise DomainError(_("This record has already been decided or was withdrawn."), status=409)
     db.session.refresh(record)
+    audit.record(
+        "pengembangan.verify" if approve else "pengembangan.reject",
+        "pengembangan",
+        record.id,
+        record.judul,
+        before={"status": "pending"},
+        after=audit.snapshot(record, ("status", "catatan_verifikasi")),
+    )
     if approve:
         signals.development_verified.send("progress", record=record, verified_by_id=verifier_id)
 

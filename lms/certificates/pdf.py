@@ -1,28 +1,37 @@
-"""Certificate PDF: one A4-landscape page written byte by byte.
+"""Certificate PDF: one A4-landscape page drawn with fpdf2.
 
-A certificate is a fixed layout of a dozen lines of text and a QR code, so a PDF library
-would add a dependency (and megabytes) for what is a few hundred bytes of content stream.
-The file uses only the standard 14 fonts Helvetica and Helvetica-Bold, which every viewer
-has, so nothing is embedded and a typical certificate is a few kilobytes: it downloads
-quickly on the slow connections this LMS is built for.
+A certificate is a fixed layout of a dozen lines of text, the agency's logo and a QR
+code. It uses only the standard 14 fonts Helvetica and Helvetica-Bold, which every
+viewer has, so nothing is embedded; the QR code is drawn as vector rectangles (each
+row's dark modules merged into runs, one filled path); the logo is the small PNG or JPEG
+stored at upload (lms.org.agency). A certificate is a few kilobytes without a logo and
+a few tens with one: it downloads quickly on the slow connections this LMS is built for.
 
 Because the fonts are not embedded, the text has to be in WinAnsiEncoding (cp1252), and
 centring and wrapping need the fonts' real advance widths: the Adobe AFM tables below.
+The layout is computed here and every line is placed at its measured position, so
+fpdf2 only draws.
 
-The output is deterministic (no dates, no random ids), so the same certificate always
-gives the same bytes and can be cached or compared.
+The output is deterministic: the creation date is the certificate's issue date and the
+file identifier is derived from the content, so the same certificate always gives the
+same bytes and can be cached or compared.
 """
 
 from __future__ import annotations
 
-import hashlib
+import io
+import logging
 import math
 import unicodedata
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import segno
+from fpdf import FPDF
+from fpdf.drawing import Transform
+
+log = logging.getLogger(__name__)
 
 PAGE_WIDTH = 842  # A4 landscape, in points
 PAGE_HEIGHT = 595
@@ -31,17 +40,21 @@ CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 
 REGULAR = "F1"  # resource names of the two fonts in the page's /Font dictionary
 BOLD = "F2"
-_BASE_FONTS = {REGULAR: "Helvetica", BOLD: "Helvetica-Bold"}
+_STYLES = {REGULAR: "", BOLD: "B"}  # fpdf2 numbers fonts in the order they are first set
 
 QR_SIZE = 100.0  # side of the QR code including its quiet zone, in points
 QR_BORDER = 4  # the quiet zone the QR specification asks for, in modules
 
+LOGO_BOX = (300.0, 56.0)  # the logo fits in this width and height, centred at the top
+LOGO_TOP = 560.0  # its top edge, in PDF coordinates (y up)
+SIGNATURE_CENTRE = MARGIN + 190  # the signatory block is centred on this x
+SIGNATURE_WIDTH = 360.0
+
 UNKNOWN_WIDTH = 556  # what a code point without a glyph counts as
 ELLIPSIS = b"\x85"  # "…" in cp1252
+# When a certificate gives no issue date, the file still has one fixed creation date.
+FIXED_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 
-# Advance widths (1/1000 em) from Adobe's Core14 AFM files, indexed by WinAnsi code - 32.
-# Codes WinAnsi leaves undefined (0x7F, 0x81, 0x8D, 0x8F, 0x90, 0x9D) hold UNKNOWN_WIDTH;
-# 0xA0 (no-break space) and 0xAD (soft hyphen) use the space and hyphen glyphs.
 # fmt: off
 _HELVETICA: tuple[int, ...] = (
     278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,  # 0x20
@@ -78,17 +91,20 @@ _HELVETICA_BOLD: tuple[int, ...] = (
 # fmt: on
 _WIDTHS = {REGULAR: _HELVETICA, BOLD: _HELVETICA_BOLD}
 
-# Colours as PDF operands: ink for the body, a dark blue for the frame and the key lines,
+# Colours (0–255 RGB): ink for the body, a dark blue for the frame and the key lines,
 # a muted gold for the ornaments.
-_INK = "0.13 0.13 0.13"
-_BLUE = "0.09 0.2 0.4"
-_GOLD = "0.72 0.56 0.22"
-_GREY = "0.35 0.35 0.35"
+Colour = tuple[int, int, int]
+_INK: Colour = (33, 33, 33)
+_BLUE: Colour = (23, 51, 102)
+_GOLD: Colour = (184, 143, 56)
+_GREY: Colour = (89, 89, 89)
 
 
 @dataclass(frozen=True)
 class CertificateFields:
-    """Every piece of text on the certificate, already translated and formatted."""
+    """Every piece of text on the certificate, already translated and formatted, and the
+    logo. The agency's fields are optional: a certificate issued before the agency was
+    set up has only ``issuer`` and ``issued_line``."""
 
     heading: str
     subheading: str
@@ -98,12 +114,20 @@ class CertificateFields:
     for_completing: str
     course_title: str
     details: str
-    issuer: str
+    issuer: str  # the agency's name, printed at the top under the logo
     issued_line: str
     code_label: str
     code: str
     verify_url: str
     verify_hint: str
+    # The signatory block: "Kupang, 12 Januari 2026" (else ``issued_line`` is shown),
+    # the signer's position, name and "NIP …" line.
+    place_date: str = ""
+    signer_position: str = ""
+    signer_name: str = ""
+    signer_nip_line: str = ""
+    logo: bytes | None = None  # PNG or JPEG
+    issued_at: datetime | None = None  # the file's creation date (naive means UTC)
 
 
 @dataclass(frozen=True)
@@ -111,9 +135,9 @@ class _Text:
     font: str
     size: float
     x: float
-    y: float
+    y: float  # baseline, PDF coordinates (y up)
     data: bytes  # cp1252
-    colour: str = _INK
+    colour: Colour = _INK
 
 
 # --- text encoding and measuring -------------------------------------------------------
@@ -160,12 +184,6 @@ def _bytes_width(data: bytes, font: str, size: float) -> float:
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
     """Width in points of ``text`` as this module draws it."""
     return _bytes_width(encode_text(text), BOLD if bold else REGULAR, size)
-
-
-def _escape(data: bytes) -> bytes:
-    # Only these three are special inside a literal string; every other byte, high bytes
-    # included, is taken as it is.
-    return data.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
 
 
 # --- fitting text into the space it has --------------------------------------------------
@@ -256,197 +274,241 @@ def _fit_block(
 # --- layout ------------------------------------------------------------------------------
 
 
-def _centred(data: bytes, font: str, size: float, y: float, colour: str = _INK) -> _Text:
+def _centred(data: bytes, font: str, size: float, y: float, colour: Colour = _INK) -> _Text:
     return _Text(font, size, (PAGE_WIDTH - _bytes_width(data, font, size)) / 2, y, data, colour)
 
 
-def _centred_on(data: bytes, font: str, size: float, cx: float, y: float, colour: str = _INK) -> _Text:
+def _centred_on(data: bytes, font: str, size: float, cx: float, y: float, colour: Colour = _INK) -> _Text:
     return _Text(font, size, cx - _bytes_width(data, font, size) / 2, y, data, colour)
 
 
-def _right(data: bytes, font: str, size: float, right: float, y: float, colour: str = _INK) -> _Text:
+def _right(data: bytes, font: str, size: float, right: float, y: float, colour: Colour = _INK) -> _Text:
     return _Text(font, size, right - _bytes_width(data, font, size), y, data, colour)
 
 
 @dataclass(frozen=True)
 class _QrBox:
     x: float
-    y: float
+    y: float  # bottom edge, PDF coordinates
     module: float
     rows: list[list[int]]  # including the quiet zone; 1 is dark
 
+    @property
+    def side(self) -> float:
+        return self.module * len(self.rows)
+
 
 def _qr(url: str) -> _QrBox:
-    qr = segno.make(url, error="m", micro=False)
-    rows = [[1 if cell else 0 for cell in row] for row in qr.matrix_iter(scale=1, border=QR_BORDER)]
+    matrix = segno.make(url, error="m", micro=False).matrix
+    width = len(matrix[0]) + 2 * QR_BORDER
+    quiet = [[0] * width for _ in range(QR_BORDER)]
+    rows = [
+        *quiet,
+        *([0] * QR_BORDER + [1 if cell else 0 for cell in row] + [0] * QR_BORDER for row in matrix),
+        *quiet,
+    ]
     # Rounded so the transformation matrix stays short; the side stays within 0.1 pt of QR_SIZE.
     module = round(QR_SIZE / len(rows), 3)
     right = PAGE_WIDTH - MARGIN - 10
     return _QrBox(x=right - module * len(rows), y=86, module=module, rows=rows)
 
 
-def _layout(fields: CertificateFields, qr: _QrBox) -> list[_Text]:
-    texts: list[_Text] = []
+def _runs(row: list[int]) -> Iterable[tuple[int, int]]:
+    """(start, length) of each run of dark modules in a row."""
+    c, n = 0, len(row)
+    while c < n:
+        if not row[c]:
+            c += 1
+            continue
+        start = c
+        while c < n and row[c]:
+            c += 1
+        yield start, c - start
+
+
+class _Layout:
+    """Collects the lines of text at their measured places."""
+
+    def __init__(self) -> None:
+        self.texts: list[_Text] = []
 
     def centred_line(
-        value: str, font: str, size: float, min_size: float, y: float, colour: str = _INK
+        self, value: str, font: str, size: float, min_size: float, y: float, colour: Colour = _INK
     ) -> None:
         data, size = _fit_line(encode_text(value), font, size, min_size, CONTENT_WIDTH)
-        texts.append(_centred(data, font, size, y, colour))
+        self.texts.append(_centred(data, font, size, y, colour))
 
-    centred_line(fields.heading, BOLD, 40, 20, 470, _BLUE)
-    centred_line(fields.subheading, REGULAR, 15, 9, 431, _GREY)
-    centred_line(fields.awarded_to, REGULAR, 12, 8, 394)
-    centred_line(fields.name, BOLD, 30, 14, 358, _BLUE)
-    centred_line(fields.nip_line, REGULAR, 12, 8, 334)
-    centred_line(fields.for_completing, REGULAR, 12, 8, 302)
+    def line_on(
+        self, value: str, font: str, size: float, min_size: float, cx: float, width: float, y: float,
+        colour: Colour = _INK,
+    ) -> _Text:  # fmt: skip
+        data, size = _fit_line(encode_text(value), font, size, min_size, width)
+        text = _centred_on(data, font, size, cx, y, colour)
+        self.texts.append(text)
+        return text
 
-    title_lines, title_size = _fit_block(encode_text(fields.course_title), BOLD, 20, 11, 680, 3)
-    leading = title_size * 1.25
-    y = 274.0
-    for line in title_lines:
-        texts.append(_centred(line, BOLD, title_size, y))
-        y -= leading
-    # The details follow the title, but never come down into the footer.
-    centred_line(fields.details, REGULAR, 11, 7, max(y - 8, 200), _GREY)
+    def block(
+        self, value: str, font: str, size: float, min_size: float, y: float, width: float, max_lines: int,
+        cx: float = PAGE_WIDTH / 2, colour: Colour = _INK,
+    ) -> float:  # fmt: skip
+        """Wrapped lines centred on ``cx`` from ``y`` down; returns the baseline after them."""
+        lines, size = _fit_block(encode_text(value), font, size, min_size, width, max_lines)
+        for line in lines:
+            self.texts.append(_centred_on(line, font, size, cx, y, colour))
+            y -= size * 1.25
+        return y
 
-    # Footer, left: who issued it and when.
-    left = MARGIN + 10
-    issuer_lines, issuer_size = _fit_block(encode_text(fields.issuer), BOLD, 11, 8, 360, 2)
-    y = 78 + (len(issuer_lines) - 1) * issuer_size * 1.25
-    for line in issuer_lines:
-        texts.append(_Text(BOLD, issuer_size, left, y, line))
-        y -= issuer_size * 1.25
-    data, size = _fit_line(encode_text(fields.issued_line), REGULAR, 10, 7, 360)
-    texts.append(_Text(REGULAR, size, left, 62, data, _GREY))
 
-    # Footer, right: the code under the QR, then how to check it; the lines end where the
+def _layout(fields: CertificateFields, qr: _QrBox, *, has_logo: bool) -> tuple[list[_Text], _Text | None]:
+    """The text, and the signer's name line (underlined, where one signs above it)."""
+    page = _Layout()
+    # The agency under its logo; without a logo it moves up into the logo's place.
+    page.centred_line(fields.issuer, BOLD, 13, 8, 486 if has_logo else 508, _BLUE)
+    page.centred_line(fields.heading, BOLD, 40, 20, 440, _BLUE)
+    page.centred_line(fields.subheading, REGULAR, 15, 9, 404, _GREY)
+    page.centred_line(fields.awarded_to, REGULAR, 12, 8, 376)
+    page.centred_line(fields.name, BOLD, 30, 14, 344, _BLUE)
+    page.centred_line(fields.nip_line, REGULAR, 12, 8, 322)
+    page.centred_line(fields.for_completing, REGULAR, 12, 8, 298)
+    y = page.block(fields.course_title, BOLD, 18, 10, 272, 680, 3)
+    # The details follow the title, but never come down into the signatory block.
+    page.centred_line(fields.details, REGULAR, 11, 7, max(y - 6, 194), _GREY)
+
+    # Bottom left: the signatory block, centred on its column as on an official letter.
+    cx, width = SIGNATURE_CENTRE, SIGNATURE_WIDTH
+    first = fields.place_date or fields.issued_line
+    signer = None
+    if fields.signer_name or fields.signer_position or fields.signer_nip_line:
+        page.line_on(first, REGULAR, 10, 7, cx, width, 172)
+        page.block(fields.signer_position, REGULAR, 10, 7, 159, width, 2, cx=cx)
+        signer = page.line_on(fields.signer_name, BOLD, 11, 7, cx, width, 86)
+        page.line_on(fields.signer_nip_line, REGULAR, 10, 7, cx, width, 73)
+    else:
+        page.line_on(first, REGULAR, 10, 7, cx, width, 78, _GREY)
+
+    # Bottom right: the code under the QR, then how to check it; the lines end where the
     # dark modules do, so the quiet zone does not push them out of line.
-    side = qr.module * len(qr.rows)
-    cx = qr.x + side / 2
-    edge = qr.x + side - qr.module * QR_BORDER
-    data, size = _fit_line(encode_text(fields.code_label), REGULAR, 7.5, 5, 2 * (PAGE_WIDTH - MARGIN - cx))
-    texts.append(_centred_on(data, REGULAR, size, cx, 77, _GREY))
-    data, size = _fit_line(encode_text(fields.code), BOLD, 11, 6, 2 * (PAGE_WIDTH - MARGIN - cx))
-    texts.append(_centred_on(data, BOLD, size, cx, 64, _BLUE))
+    qx = qr.x + qr.side / 2
+    edge = qr.x + qr.side - qr.module * QR_BORDER
+    room = 2 * (PAGE_WIDTH - MARGIN - qx)
+    page.line_on(fields.code_label, REGULAR, 7.5, 5, qx, room, 77, _GREY)
+    page.line_on(fields.code, BOLD, 11, 6, qx, room, 64, _BLUE)
     data, size = _fit_line(encode_text(fields.verify_hint), REGULAR, 6.5, 5, 330)
-    texts.append(_right(data, REGULAR, size, edge, 52, _GREY))
+    page.texts.append(_right(data, REGULAR, size, edge, 52, _GREY))
     data, size = _fit_line(encode_text(fields.verify_url), REGULAR, 6.5, 5, 330)
-    texts.append(_right(data, REGULAR, size, edge, 43))
-    return texts
+    page.texts.append(_right(data, REGULAR, size, edge, 43))
+    return page.texts, (signer if signer and signer.data else None)
 
 
 # --- drawing -----------------------------------------------------------------------------
 
 
-def _num(value: float, places: int = 2) -> str:
-    text = f"{value:.{places}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
+def _top(y: float) -> float:
+    """fpdf2 measures from the top of the page."""
+    return PAGE_HEIGHT - y
 
 
-def _frame() -> list[str]:
+def _frame(pdf: FPDF) -> None:
     outer, inner = 18, 25
-    ops = [
-        f"{_BLUE} RG 2.5 w {outer} {outer} {PAGE_WIDTH - 2 * outer} {PAGE_HEIGHT - 2 * outer} re S",
-        f"0.8 w {inner} {inner} {PAGE_WIDTH - 2 * inner} {PAGE_HEIGHT - 2 * inner} re S",
-        # A short gold rule under the heading and one over the issuer, as on a paper form.
-        f"{_GOLD} RG 1.2 w {_num(PAGE_WIDTH / 2 - 70)} 454 m {_num(PAGE_WIDTH / 2 + 70)} 454 l S",
-        f"0.6 w {MARGIN + 10} 110 m {MARGIN + 190} 110 l S",
-    ]
-    return ops
+    pdf.set_draw_color(*_BLUE)
+    pdf.set_line_width(2.5)
+    pdf.rect(outer, outer, PAGE_WIDTH - 2 * outer, PAGE_HEIGHT - 2 * outer)
+    pdf.set_line_width(0.8)
+    pdf.rect(inner, inner, PAGE_WIDTH - 2 * inner, PAGE_HEIGHT - 2 * inner)
+    # A short gold rule under the heading, as on a paper form.
+    pdf.set_draw_color(*_GOLD)
+    pdf.set_line_width(1.2)
+    pdf.line(PAGE_WIDTH / 2 - 70, _top(426), PAGE_WIDTH / 2 + 70, _top(426))
 
 
-def _qr_ops(qr: _QrBox) -> list[str]:
-    """One path of rectangles in module units, scaled by ``cm``, filled once.
+def _draw_qr(pdf: FPDF, qr: _QrBox) -> None:
+    """One path of rectangles in module units, scaled by one transformation, filled once.
 
     Merging each row's dark runs keeps the stream small, and a single fill leaves no
     hairline seams between neighbouring modules.
     """
-    n = len(qr.rows)
-    ops = [f"q 0 g {_num(qr.module, 3)} 0 0 {_num(qr.module, 3)} {_num(qr.x)} {_num(qr.y)} cm"]
-    for r, row in enumerate(qr.rows):
-        y = n - 1 - r  # PDF's y axis points up, the matrix's rows go down
-        c = 0
-        while c < n:
-            if not row[c]:
-                c += 1
-                continue
-            start = c
-            while c < n and row[c]:
-                c += 1
-            ops.append(f"{start} {y} {c - start} 1 re")
-    ops.append("f Q")
-    return ops
+    with pdf.new_path() as path:
+        path.style.fill_color = "#000000"
+        path.style.stroke_color = None
+        path.transform = Transform.scaling(qr.module).translate(qr.x, _top(qr.y + qr.side))
+        for r, row in enumerate(qr.rows):
+            for start, length in _runs(row):
+                path.rectangle(start, r, length, 1)
 
 
-def _text_ops(texts: Iterable[_Text]) -> list[bytes]:
-    ops: list[bytes] = []
-    colour = ""
+def _draw_logo(pdf: FPDF, logo: bytes) -> bool:
+    box_w, box_h = LOGO_BOX
+    try:
+        pdf.image(
+            io.BytesIO(logo),
+            x=(PAGE_WIDTH - box_w) / 2,
+            y=_top(LOGO_TOP),
+            w=box_w,
+            h=box_h,
+            keep_aspect_ratio=True,
+        )
+    except Exception:  # a damaged stored logo must not stop the certificate
+        log.warning("certificate logo could not be drawn; left out", exc_info=True)
+        return False
+    return True
+
+
+def _draw_texts(pdf: FPDF, texts: Iterable[_Text]) -> None:
     for t in texts:
         if not t.data:
             continue
-        if t.colour != colour:
-            ops.append(f"{t.colour} rg".encode("ascii"))
-            colour = t.colour
-        head = f"BT /{t.font} {_num(t.size)} Tf {_num(t.x)} {_num(t.y)} Td (".encode("ascii")
-        ops.append(head + _escape(t.data) + b") Tj ET")
-    return ops
+        pdf.set_font("Helvetica", _STYLES[t.font], t.size)
+        pdf.set_text_color(*t.colour)
+        pdf.text(t.x, _top(t.y), t.data.decode("cp1252"))
 
 
-def _text_string(value: str, limit: int = 200) -> bytes:
-    """A PDF text string (for /Info) in UTF-16BE, so any name keeps its real letters there.
-
-    Cut at ``limit`` characters: the metadata is not compressed, so a pathological name
-    would otherwise grow the file by four bytes per character.
-    """
-    clean = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))[:limit]
-    return b"<FEFF" + clean.encode("utf-16-be", errors="replace").hex().upper().encode("ascii") + b">"
+def _underline(pdf: FPDF, text: _Text) -> None:
+    width = _bytes_width(text.data, text.font, text.size)
+    pdf.set_draw_color(*_INK)
+    pdf.set_line_width(0.6)
+    pdf.line(text.x, _top(text.y - 2.5), text.x + width, _top(text.y - 2.5))
 
 
-def _assemble(objects: list[bytes], info: int) -> bytes:
-    # The second line's high bytes tell transfer tools that the file is binary.
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets: list[int] = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    # Derived from the content rather than from time, so the same input gives the same file.
-    file_id = hashlib.sha256(bytes(out)).hexdigest()[:32].upper().encode("ascii")
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R /ID [<%s> <%s>] >>\n" % (
-        len(objects) + 1,
-        info,
-        file_id,
-        file_id,
-    )
-    out += b"startxref\n%d\n" % xref_at
-    out += b"%%EOF"
-    return bytes(out)
+def _title(fields: CertificateFields, limit: int = 200) -> str:
+    """The document title (viewers show it in their title bar). Metadata is not
+    compressed, so a pathological name is cut rather than grow the file."""
+    value = f"{fields.heading} – {fields.name}"
+    return "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))[:limit]
+
+
+def _creation_date(fields: CertificateFields) -> datetime:
+    moment = fields.issued_at
+    if moment is None:
+        return FIXED_DATE
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _new_document(fields: CertificateFields) -> FPDF:
+    pdf = FPDF(orientation="L", unit="pt", format=(PAGE_HEIGHT, PAGE_WIDTH))
+    pdf.core_fonts_encoding = "windows-1252"
+    pdf.set_compression(True)
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.set_creation_date(_creation_date(fields))
+    pdf.set_producer("ASN LMS")
+    pdf.set_creator("ASN LMS")
+    pdf.set_title(_title(fields))
+    # Registered in this order, the fonts are /F1 (regular) and /F2 (bold).
+    pdf.set_font("Helvetica", "", 12)
+    pdf.set_font("Helvetica", "B", 12)
+    return pdf
 
 
 def certificate_pdf(fields: CertificateFields) -> bytes:
-    """The certificate as a one-page PDF 1.4 document."""
+    """The certificate as a one-page PDF document."""
+    pdf = _new_document(fields)
+    pdf.add_page()
+    _frame(pdf)
+    has_logo = bool(fields.logo) and _draw_logo(pdf, fields.logo)
     qr = _qr(fields.verify_url)
-    lines: list[bytes] = [op.encode("ascii") for op in _frame()]
-    lines += [op.encode("ascii") for op in _qr_ops(qr)]
-    lines += _text_ops(_layout(fields, qr))
-    content = zlib.compress(b"\n".join(lines), 9)
-
-    fonts = b" ".join(b"/%s %d 0 R" % (name.encode("ascii"), 4 + i) for i, name in enumerate(_BASE_FONTS))
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources << /Font << %s >> "
-        b"/ProcSet [/PDF /Text] >> /Contents 6 0 R >>" % (PAGE_WIDTH, PAGE_HEIGHT, fonts),
-        *(
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>"
-            % base.encode("ascii")
-            for base in _BASE_FONTS.values()
-        ),
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Title %s /Producer (ASN LMS) >>" % _text_string(f"{fields.heading} – {fields.name}"),
-    ]
-    return _assemble(objects, info=7)
+    _draw_qr(pdf, qr)
+    texts, signer = _layout(fields, qr, has_logo=has_logo)
+    _draw_texts(pdf, texts)
+    if signer is not None:
+        _underline(pdf, signer)
+    return bytes(pdf.output())

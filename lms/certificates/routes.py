@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from lms.accounts.access import admin_required
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.forms import flash_error
+from lms.org.agency import logo_bytes
 
 from . import services
 from .pdf import CertificateFields, certificate_pdf
@@ -21,6 +22,24 @@ def verify_url(code: str) -> str:
     """The public address of the check, from PUBLIC_BASE_URL: never from the request's Host
     header, which whoever sends the request chooses."""
     return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("certificates.verify", code=code)
+
+
+def issuer_name(sertifikat) -> str:
+    """The agency as the certificate carries it; older certificates, issued before the
+    agency was set, name the CERTIFICATE_ISSUER setting."""
+    return sertifikat.instansi_nama or current_app.config["CERTIFICATE_ISSUER"]
+
+
+def _signatory(sertifikat) -> dict:
+    issued = format_date(sertifikat.issued_at, "long")
+    return {
+        "place_date": f"{sertifikat.kota}, {issued}" if sertifikat.kota else "",
+        "signer_position": sertifikat.penandatangan_jabatan or "",
+        "signer_name": sertifikat.penandatangan_nama or "",
+        "signer_nip_line": _("NIP %(nip)s", nip=sertifikat.penandatangan_nip)
+        if sertifikat.penandatangan_nip
+        else "",
+    }
 
 
 def _fields(sertifikat) -> CertificateFields:
@@ -40,12 +59,15 @@ def _fields(sertifikat) -> CertificateFields:
         for_completing=_("for successfully completing the course"),
         course_title=sertifikat.kursus_title,
         details=details,
-        issuer=current_app.config["CERTIFICATE_ISSUER"],
+        issuer=issuer_name(sertifikat),
         issued_line=_("Issued %(date)s", date=format_date(sertifikat.issued_at, "long")),
         code_label=_("Verification code"),
         code=services.display_code(sertifikat.code),
         verify_url=verify_url(sertifikat.code),
         verify_hint=_("Scan the QR code or open the address to check that this certificate is genuine."),
+        logo=logo_bytes(sertifikat.logo_key),
+        issued_at=sertifikat.issued_at,
+        **_signatory(sertifikat),
     )
 
 
@@ -80,7 +102,10 @@ def verify(code):
         response = render_template("certificates/verify_form.html", raw=code, error=exc.message)
         return response, 404, {"X-Robots-Tag": "noindex"}
     return render_template(
-        "certificates/verify.html", s=sertifikat, code=services.display_code(sertifikat.code)
+        "certificates/verify.html",
+        s=sertifikat,
+        code=services.display_code(sertifikat.code),
+        issuer=issuer_name(sertifikat),
     ), {"X-Robots-Tag": "noindex"}
 
 
@@ -90,7 +115,11 @@ def verify(code):
 def admin_list():
     query = request.args.get("q", "")
     return render_template(
-        "certificates/admin.html", certificates=services.search(query), q=query, display=services.display_code
+        "certificates/admin.html",
+        certificates=services.search(query),
+        q=query,
+        display=services.display_code,
+        issuer=issuer_name,
     )
 
 

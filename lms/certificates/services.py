@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from lms import signals
 from lms.catalog.models import Kursus
+from lms.core import audit
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.time import utcnow
 from lms.extensions import db
+from lms.org.agency import get_instansi
 from lms.org.models import Pegawai
 from lms.org.services import visible_to
 from lms.progress.models import CourseCompletion
@@ -42,13 +44,36 @@ def display_code(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
+# What a revocation changes, as the audit log keeps it.
+REVOCATION_FIELDS = ("revoked_at", "revoked_by_id", "revoke_reason")
+
+
+def agency_fields() -> dict:
+    """The agency as a certificate issued now carries it; empty values are stored as
+    None, so a certificate issued before the agency was set falls back to
+    CERTIFICATE_ISSUER and carries no signatory."""
+    instansi = get_instansi()
+    values = {
+        "instansi_nama": instansi.nama,
+        "kota": instansi.kota,
+        "logo_key": instansi.logo_key,
+        "penandatangan_nama": instansi.penandatangan_nama,
+        "penandatangan_nip": instansi.penandatangan_nip,
+        "penandatangan_jabatan": instansi.penandatangan_jabatan,
+    }
+    return {key: (value or None) for key, value in values.items()}
+
+
 def issue(completion: CourseCompletion) -> Sertifikat:
-    """One certificate per completion; issuing again returns the first."""
+    """One certificate per completion; issuing again returns the first. A new certificate
+    copies the agency's name, logo and signatory as they are today, and is announced
+    (``certificate_issued``) once it is in the session."""
     existing = db.session.scalar(select(Sertifikat).where(Sertifikat.completion_id == completion.id))
     if existing:
         return existing
     pegawai = db.session.get(Pegawai, completion.pegawai_id)
     kursus = db.session.get(Kursus, completion.kursus_id)
+    agency = agency_fields()
     for _attempt in range(5):
         sertifikat = Sertifikat(
             code=new_code(),
@@ -62,16 +87,19 @@ def issue(completion: CourseCompletion) -> Sertifikat:
             score=completion.score,
             completed_at=completion.completed_at,
             issued_at=utcnow(),
+            **agency,
         )
         try:
             with db.session.begin_nested():
                 db.session.add(sertifikat)
-            return sertifikat
         except IntegrityError:
             # A code collision (one in 2^60) or a concurrent issue: look again, then retry.
             existing = db.session.scalar(select(Sertifikat).where(Sertifikat.completion_id == completion.id))
             if existing:
                 return existing
+            continue
+        signals.certificate_issued.send("certificates", sertifikat=sertifikat)
+        return sertifikat
     raise RuntimeError("could not draw a unique certificate code")
 
 
@@ -113,19 +141,29 @@ def revoke(sertifikat: Sertifikat, *, by_pegawai_id: int, reason: str) -> None:
         raise DomainError(_("Give the reason for revoking; it is kept with the certificate."), field="reason")
     if sertifikat.revoked_at is not None:
         raise DomainError(_("This certificate is already revoked."), status=409)
+    before = audit.snapshot(sertifikat, REVOCATION_FIELDS)
     sertifikat.revoked_at = utcnow()
     sertifikat.revoked_by_id = by_pegawai_id
     sertifikat.revoke_reason = reason.strip()[:500]
+    _audit("sertifikat.revoke", sertifikat, before)
     db.session.flush()
+
+
+def _audit(action: str, sertifikat: Sertifikat, before: dict) -> None:
+    label = f"{display_code(sertifikat.code)} · {sertifikat.nama} · {sertifikat.kursus_title}"
+    after = audit.snapshot(sertifikat, REVOCATION_FIELDS)
+    audit.record(action, "sertifikat", sertifikat.id, label, before=before, after=after)
 
 
 def restore(sertifikat: Sertifikat) -> None:
     """Undo a revocation made in error."""
     if sertifikat.revoked_at is None:
         raise DomainError(_("This certificate is valid; there is nothing to restore."), status=409)
+    before = audit.snapshot(sertifikat, REVOCATION_FIELDS)
     sertifikat.revoked_at = None
     sertifikat.revoked_by_id = None
     sertifikat.revoke_reason = None
+    _audit("sertifikat.restore", sertifikat, before)
     db.session.flush()
 
 

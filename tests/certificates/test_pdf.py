@@ -1,8 +1,8 @@
-"""The hand-written certificate PDF: well-formed, readable, within the page, deterministic.
+"""The certificate PDF: well-formed, readable, within the page, small, deterministic.
 
-The file is checked from outside with pypdf (structure, text, drawing operators), and the
-xref table is checked byte by byte, because a wrong offset is what a hand-written PDF gets
-wrong first and lenient readers hide it.
+The file is checked from outside with pypdf (structure, text, drawing operators, the
+embedded logo), and the xref table byte by byte, because a wrong offset is what lenient
+readers hide.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import logging
 import re
 import warnings
 import zlib
+from datetime import datetime
 
 import pypdf
 import pytest
 import segno
+from PIL import Image, ImageDraw
 from pypdf.generic import ContentStream
 
 from lms.certificates.pdf import (
@@ -91,32 +93,80 @@ def _drawn_strings(data: bytes) -> list[tuple[bool, float, float, str]]:
     return drawn
 
 
-def _qr_cells(data: bytes) -> tuple[set[tuple[int, int]], float]:
-    """Dark cells (column, row counted up from the bottom) of the rectangles filled inside a
-    scaled coordinate system, and the side of one module in points."""
+def _multiply(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, ...]:
+    """a × b for PDF matrices [a b c d e f]: a applied first, then b."""
+    return (
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+        a[4] * b[0] + a[5] * b[2] + b[4],
+        a[4] * b[1] + a[5] * b[3] + b[5],
+    )
+
+
+def _filled_rectangles(data: bytes) -> list[tuple[tuple[float, ...], tuple[float, ...]]]:
+    """(rectangle as drawn, the transformation in force) for every rectangle that is
+    filled (not stroked), following q/Q and cm."""
+    identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    ctm, stack = identity, []
     path: list[tuple[float, ...]] = []
-    scale = module = 0.0
-    cells: set[tuple[int, int]] = set()
+    filled = []
     for operands, operator in _operations(data):
-        if operator == b"cm":
-            scale = module = float(operands[0])
+        if operator == b"q":
+            stack.append(ctm)
         elif operator == b"Q":
-            scale = 0.0
+            ctm = stack.pop()
+        elif operator == b"cm":
+            ctm = _multiply(tuple(float(v) for v in operands), ctm)
         elif operator == b"re":
-            path.append(tuple(float(v) for v in operands))
-        elif operator in (b"f", b"S"):
-            if operator == b"f" and scale:
-                for x, y, w, h in path:
-                    assert h == 1 and w >= 1 and x == int(x) and y == int(y)
-                    cells.update((int(x) + i, int(y)) for i in range(int(w)))
+            path.append((tuple(float(v) for v in operands), ctm))
+        elif operator in (b"f", b"f*", b"S", b"n", b"B"):
+            if operator in (b"f", b"f*"):
+                filled.extend(path)
             path = []
-    return cells, module
+    return filled
+
+
+def _qr_cells(data: bytes) -> tuple[set[tuple[int, int]], float, int]:
+    """Dark cells (column, row counted down from the top) of the filled rectangles drawn
+    in module units, the side of one module in points, and how many rectangles drew them."""
+    rectangles = [(r, m) for r, m in _filled_rectangles(data) if abs(m[0]) > 1.5]
+    assert rectangles, "no QR code drawn"
+    module = rectangles[0][1][0]
+    cells: set[tuple[int, int]] = set()
+    for (x, y, w, h), matrix in rectangles:
+        assert matrix == rectangles[0][1]  # one transformation for the whole code
+        assert h == 1 and w >= 1 and x == int(x) and y == int(y)
+        cells.update((int(x) + i, int(y)) for i in range(int(w)))
+    # Rows go down the page: the path is drawn in fpdf2's top-down coordinates.
+    assert rectangles[0][1][3] < 0
+    return cells, module, len(rectangles)
+
+
+def _logo(size=(800, 500), mode="RGBA", fmt="PNG") -> bytes:
+    picture = Image.new(mode, size, (255, 255, 255, 0) if mode == "RGBA" else (255, 255, 255))
+    draw = ImageDraw.Draw(picture)
+    draw.ellipse((10, 10, size[0] - 10, size[1] - 10), fill=(20, 60, 140), outline=(200, 160, 40), width=12)
+    out = io.BytesIO()
+    picture.save(out, fmt)
+    return out.getvalue()
+
+
+SIGNED = dataclasses.replace(
+    FIELDS,
+    place_date="Kupang, 12 Januari 2026",
+    signer_position="Kepala Badan Kepegawaian Daerah Provinsi Nusa Tenggara Timur",
+    signer_name="Drs. Yohanes Bria, M.Si.",
+    signer_nip_line="NIP 197502102000031002",
+    issued_at=datetime(2026, 1, 12, 2, 30),
+)
 
 
 def test_starts_with_header_and_ends_with_eof():
     data = certificate_pdf(FIELDS)
-    assert data.startswith(b"%PDF-1.4\n")
-    assert data.endswith(b"%%EOF")
+    assert re.match(rb"%PDF-1\.[3-7]\n", data)
+    assert data.rstrip().endswith(b"%%EOF")
 
 
 def test_one_landscape_a4_page():
@@ -182,7 +232,7 @@ def test_xref_offsets_point_at_their_objects():
 
 def test_stream_length_is_exact_and_content_is_compressed():
     data = certificate_pdf(FIELDS)
-    match = re.search(rb"<< /Length (\d+) /Filter /FlateDecode >>\nstream\n", data)
+    match = re.search(rb"<<\n/Filter /FlateDecode\n/Length (\d+)\n>>\nstream\n", data)
     length = int(match.group(1))
     body = data[match.end() : match.end() + length]
     assert data[match.end() + length :].startswith(b"\nendstream")
@@ -257,7 +307,8 @@ def test_absurdly_long_fields_are_cut_rather_than_overflow(long):
 
 
 def test_empty_fields_still_give_a_valid_page():
-    empty = dataclasses.replace(FIELDS, **{f.name: "" for f in dataclasses.fields(FIELDS)})
+    text_fields = [f.name for f in dataclasses.fields(FIELDS) if f.type == "str"]
+    empty = dataclasses.replace(FIELDS, **dict.fromkeys(text_fields, ""))
     data = certificate_pdf(dataclasses.replace(empty, verify_url=FIELDS.verify_url))
     reader = _reader(data, strict=True)
     assert len(reader.pages) == 1
@@ -305,18 +356,104 @@ def test_same_input_gives_the_same_bytes():
 
 def test_qr_code_matches_segno():
     data = certificate_pdf(FIELDS)
-    cells, module = _qr_cells(data)
-    qr = segno.make(FIELDS.verify_url, error="m", micro=False)
-    rows = list(qr.matrix_iter(scale=1, border=QR_BORDER))
-    n = len(rows)
-    expected = {(c, n - 1 - r) for r, row in enumerate(rows) for c, dark in enumerate(row) if dark}
-    assert len(cells) == sum(1 for row in qr.matrix for dark in row if dark)
+    cells, module, rectangles = _qr_cells(data)
+    matrix = segno.make(FIELDS.verify_url, error="m").matrix
+    expected = {
+        (c + QR_BORDER, r + QR_BORDER) for r, row in enumerate(matrix) for c, dark in enumerate(row) if dark
+    }
     assert cells == expected
-    assert 90 <= module * n <= 110
-    # Horizontal runs are merged, so there are fewer rectangles than dark modules.
-    rectangles = sum(1 for _operands, operator in _operations(data) if operator == b"re")
-    assert rectangles - 2 < len(cells) / 2  # the 2 are the frame
+    assert 90 <= module * (len(matrix) + 2 * QR_BORDER) <= 110
+    # Horizontal runs are merged, so there are far fewer rectangles than dark modules.
+    assert rectangles < len(cells) / 2
 
 
 def test_typical_certificate_is_small():
-    assert len(certificate_pdf(FIELDS)) < 20_000
+    assert len(certificate_pdf(FIELDS)) < 8_000
+    assert len(certificate_pdf(SIGNED)) < 8_000
+
+
+# --- the agency: logo and signatory ----------------------------------------------------------
+
+
+def _images(data: bytes) -> list:
+    page = _reader(data).pages[0]
+    xobjects = page["/Resources"].get("/XObject", {})
+    return [x.get_object() for x in xobjects.values() if x.get_object()["/Subtype"] == "/Image"]
+
+
+def test_the_signatory_block_names_city_date_position_name_and_nip():
+    data = certificate_pdf(SIGNED)
+    text = _text(data)
+    for expected in (
+        SIGNED.place_date,
+        SIGNED.signer_position,
+        SIGNED.signer_name,
+        SIGNED.signer_nip_line,
+        SIGNED.issuer,
+    ):
+        assert expected in text
+    drawn = _drawn_strings(data)
+    assert next((b, s) for b, s, _x, t in drawn if t == SIGNED.signer_name) == (True, 11.0)
+    _assert_within_margins(drawn)
+
+
+def test_the_city_and_date_replace_the_issued_line_when_given():
+    assert SIGNED.issued_line not in _text(certificate_pdf(SIGNED))
+    unsigned = dataclasses.replace(FIELDS, place_date="")
+    assert FIELDS.issued_line in _text(certificate_pdf(unsigned))
+
+
+def test_without_a_signatory_there_is_no_signature_block():
+    data = certificate_pdf(FIELDS)
+    strings = [t for _b, _s, _x, t in _drawn_strings(data)]
+    assert "NIP 197502102000031002" not in strings
+    assert FIELDS.issued_line in strings
+
+
+def test_the_logo_is_embedded_once_small_and_at_the_top():
+    logo = _logo()
+    data = certificate_pdf(dataclasses.replace(SIGNED, logo=logo))
+    images = _images(data)
+    assert len(images) == 1
+    assert (images[0]["/Width"], images[0]["/Height"]) == (800, 500)
+    # Drawn within its box at the top, centred; y is the distance from the top in fpdf2.
+    placed = [m for operands, op in _operations(data) if op == b"cm" for m in [tuple(map(float, operands))]]
+    width, height = next((a, d) for a, _b, _c, d, _e, _f in placed if 50 < d <= 56.01 and a > 50)
+    assert width <= 300.01 and height <= 56.01
+    assert len(data) < 100_000
+    assert SIGNED.signer_name in _text(data)
+
+
+def test_a_jpeg_logo_is_embedded_as_jpeg():
+    data = certificate_pdf(dataclasses.replace(FIELDS, logo=_logo(mode="RGB", fmt="JPEG")))
+    (image,) = _images(data)
+    assert image["/Filter"] == "/DCTDecode"
+
+
+def test_a_damaged_logo_is_left_out_and_the_certificate_still_made():
+    data = certificate_pdf(dataclasses.replace(FIELDS, logo=b"\x89PNG\r\n\x1a\nnot really"))
+    assert _images(data) == []
+    assert FIELDS.name in _text(data)
+
+
+def test_the_creation_date_is_the_issue_date_so_the_bytes_repeat():
+    data = certificate_pdf(SIGNED)
+    assert _reader(data).metadata["/CreationDate"].startswith("D:20260112023000")
+    assert data == certificate_pdf(dataclasses.replace(SIGNED))
+    with_logo = dataclasses.replace(SIGNED, logo=_logo())
+    assert certificate_pdf(with_logo) == certificate_pdf(dataclasses.replace(with_logo))
+    later = dataclasses.replace(SIGNED, issued_at=datetime(2026, 1, 13))
+    assert certificate_pdf(later) != data
+
+
+def test_long_signatory_fields_shrink_or_are_cut_within_the_column():
+    long = "Kepala Badan Pengembangan Sumber Daya Manusia dan Kepegawaian " * 8
+    data = certificate_pdf(
+        dataclasses.replace(SIGNED, signer_position=long, signer_name=long, place_date=long)
+    )
+    drawn = _drawn_strings(data)
+    _assert_within_margins(drawn)
+    for bold, size, x, text in drawn:
+        if text.startswith("Kepala Badan"):
+            assert x >= MARGIN + 10 - 0.01
+            assert x + text_width(text, size, bold=bold) <= MARGIN + 10 + 360 + 0.01

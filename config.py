@@ -54,6 +54,9 @@ class Config:
     # Largest evidence file (PDF, JPEG or PNG) attached to a development record.
     EVIDENCE_MAX_BYTES = _int("EVIDENCE_MAX_BYTES", 2 * 1024 * 1024)
     QUESTION_IMPORT_MAX_BYTES = _int("QUESTION_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+    # Largest file and most rows of a bulk import of units, positions or employees.
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    IMPORT_MAX_ROWS = _int("IMPORT_MAX_ROWS", 100000)
     # Public address used in certificate QR codes and links, e.g. https://lms.example.go.id.
     # Never taken from the request's Host header; required in production.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or (
@@ -71,6 +74,10 @@ class Config:
     LOGIN_WINDOW_MINUTES = _int("LOGIN_WINDOW_MINUTES", 15)
     LOGIN_DELAY_SECONDS = _int("LOGIN_DELAY_SECONDS", 30)
     LOGIN_MAX_DELAY_MINUTES = _int("LOGIN_MAX_DELAY_MINUTES", 15)
+    # One-time codes (stored hashed, single use): an activation code handed out on paper
+    # is valid this many days; a password reset code this many hours.
+    ACTIVATION_CODE_DAYS = _int("ACTIVATION_CODE_DAYS", 14)
+    RESET_CODE_HOURS = _int("RESET_CODE_HOURS", 72)
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     # Seconds a quiz submission may arrive after its time limit (network delay).
     QUIZ_GRACE_SECONDS = _int("QUIZ_GRACE_SECONDS", 30)

@@ -122,6 +122,7 @@ def _register_models() -> None:
     from lms.competencies import services as competency_services
     from lms.core import audit as _audit  # noqa: F401
     from lms.notifications import models as _notifications  # noqa: F401
+    from lms.notifications import services as _notification_services  # noqa: F401
     from lms.org import models as _org  # noqa: F401
     from lms.progress import models as _progress  # noqa: F401
     from lms.progress import services as _progress_services  # noqa: F401
@@ -140,11 +141,25 @@ def _register_blueprints(app: Flask) -> None:
     from lms.certificates.routes import bp as certificates
     from lms.competencies.routes import bp as competencies
     from lms.core.routes import bp as core
+    from lms.notifications.routes import bp as notifications
     from lms.org.routes import bp as org
     from lms.progress.routes import bp as progress
+    from lms.progress.rule_routes import bp as rules
     from lms.reports.routes import bp as reports
 
-    for blueprint in (core, accounts, org, catalog, authoring, progress, competencies, certificates, reports):
+    for blueprint in (
+        core,
+        accounts,
+        org,
+        catalog,
+        authoring,
+        progress,
+        rules,
+        competencies,
+        certificates,
+        notifications,
+        reports,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -145,7 +145,7 @@ def init_app(app: Flask) -> None:
 def _domain_commands():
     from lms.notifications.cli import init_app as notifications
     from lms.org.cli import init_app as org
-    from lms.progress.rules_cli import init_app as rules
+    from lms.progress.cli import init_app as rules
 
     return (org, rules, notifications)
 

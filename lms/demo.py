@@ -17,9 +17,10 @@ from lms.catalog.models import Kursus, KursusPemilik
 from lms.competencies.services import known_codes, set_standards, standards_for
 from lms.core.time import local_today
 from lms.extensions import db
-from lms.org.models import Jabatan, Pegawai, UnitKerja
+from lms.org.models import Instansi, Jabatan, Pegawai, UnitKerja
 from lms.progress import development
-from lms.progress.models import CourseCompletion, Enrolment, Pengembangan
+from lms.progress.models import AturanWajib, CourseCompletion, Enrolment, Pengembangan
+from lms.progress.rules import apply_rule
 from lms.progress.services import assign, completion_for, enrolment_for
 
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - published in the README for the demo only
@@ -356,6 +357,54 @@ def _get_or_create(model, key: str, value: str, **fields):
     return row, False
 
 
+AGENCY = {"nama": "Badan Kepegawaian Daerah Provinsi Nusa Tenggara Timur", "kota": "Kupang"}
+AGENCY_HEAD = "197502102000031002"  # Kepala BKD: signs the certificates
+
+
+def _seed_agency(head: Pegawai) -> int:
+    """The agency on its certificates, unless an admin has already set it."""
+    if db.session.get(Instansi, 1) is not None:
+        return 0
+    db.session.add(
+        Instansi(
+            id=1,
+            **AGENCY,
+            penandatangan_nama=head.nama,
+            penandatangan_nip=head.nip,
+            penandatangan_jabatan=f"Kepala {AGENCY['nama']}",
+        )
+    )
+    return 1
+
+
+# Everyone at the Alor UPT does the information-security course every year, within 60
+# days of the year's start or of joining the UPT.
+RULE = {
+    "nama": "Keamanan informasi, setiap tahun",
+    "slug": "keamanan-informasi-kantor",
+    "unit": "UPT-FARMASI-ALOR",
+}
+
+
+def _seed_rule(units: dict) -> int:
+    kursus = db.session.scalar(select(Kursus).where(Kursus.slug == RULE["slug"]))
+    if kursus is None or db.session.scalar(select(AturanWajib.id).where(AturanWajib.nama == RULE["nama"])):
+        return 0
+    rule = AturanWajib(
+        nama=RULE["nama"],
+        kursus_id=kursus.id,
+        unit_id=units[RULE["unit"]].id,
+        with_subunits=True,
+        due_kind="days",
+        due_days=60,
+        yearly=True,
+    )
+    db.session.add(rule)
+    db.session.flush()
+    apply_rule(rule)
+    return 1
+
+
 def seed_demo() -> str:
     created = {"units": 0, "jabatan": 0, "pegawai": 0, "accounts": 0, "assignments": 0}
     units = {}
@@ -413,7 +462,9 @@ def seed_demo() -> str:
                 )
                 created["assignments"] += 1
     created["course owners"] = _trainer_owns_courses(people[TRAINER].id)
+    created["agency settings"] = _seed_agency(people[AGENCY_HEAD])
     created.update(_seed_competencies(jabatan, people, today))
+    created["mandatory rules"] = _seed_rule(units)
     return ", ".join(f"{v} {k}" for k, v in created.items()) + " created"
 
 

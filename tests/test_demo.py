@@ -20,8 +20,8 @@ def test_demo_is_created_once(app, ctx, runner):
     assert "30 pegawai, 30 accounts" in first.output
     second = runner.invoke(args=["demo"])
     assert (
-        "0 units, 0 jabatan, 0 pegawai, 0 accounts, 0 assignments, 0 course owners, 0 standards, 0 completions, 0 development records created"
-        in second.output
+        "0 units, 0 jabatan, 0 pegawai, 0 accounts, 0 assignments, 0 course owners, 0 agency settings,"
+        " 0 standards, 0 completions, 0 development records, 0 mandatory rules created" in second.output
     )
     assert count(Pegawai) == 30 and count(User) == 30
 

@@ -30,8 +30,9 @@ from lms.certificates.services import display_code
 from lms.competencies import services as competencies
 from lms.core.time import local_today
 from lms.extensions import db
-from lms.org.models import Jabatan
-from lms.progress.models import Pengembangan
+from lms.notifications.models import Pengingat
+from lms.org.models import Jabatan, UnitKerja
+from lms.progress.models import AturanWajib, Pengembangan
 from lms.quizzes.models import Soal
 from tests.conftest import NIPS, WRONG_ANSWERS, answer_form
 
@@ -193,6 +194,73 @@ reports.course_results[not_owned]   GET  /ampu/{done}/hasil                     
 reports.course_results_xlsx         GET  /ampu/{course}/hasil.xlsx                         302 403 403 403 403 200 200
 reports.item_analysis               GET  /ampu/{course}/analisis                           302 403 403 403 403 200 200
 reports.item_analysis[not_owned]    GET  /ampu/{done}/analisis                             302 403 403 403 403 403 200
+
+# an agency goes live: organisation, import, accounts, rules, reminders, audit, history
+org.units                           GET  /admin/unit                                       302 403 403 403 403 403 200
+org.units[closed]                   GET  /admin/unit?tutup=1                               302 403 403 403 403 403 200
+org.new_unit                        GET  /admin/unit/baru                                  302 403 403 403 403 403 200
+org.new_unit[post]                  POST /admin/unit/baru                                  302 403 403 403 403 403 400
+org.unit                            GET  /admin/unit/{unit}                                302 403 403 403 403 403 200
+org.unit[post]                      POST /admin/unit/{unit}                                302 403 403 403 403 403 400
+org.unit[unknown]                   GET  /admin/unit/999999                                302 403 403 403 403 403 404
+org.move_unit                       POST /admin/unit/{unit}/pindah                         302 403 403 403 403 403 302
+org.close_unit                      POST /admin/unit/{unit}/tutup                          302 403 403 403 403 403 302
+org.reopen_unit                     POST /admin/unit/{unit}/buka                           302 403 403 403 403 403 302
+org.jabatan_list                    GET  /admin/jabatan                                    302 403 403 403 403 403 200
+org.new_jabatan                     GET  /admin/jabatan/baru                               302 403 403 403 403 403 200
+org.new_jabatan[post]               POST /admin/jabatan/baru                               302 403 403 403 403 403 400
+org.edit_jabatan                    GET  /admin/jabatan/{jabatan}                          302 403 403 403 403 403 200
+org.edit_jabatan[post]              POST /admin/jabatan/{jabatan}                          302 403 403 403 403 403 400
+org.edit_jabatan[unknown]           GET  /admin/jabatan/999999                             302 403 403 403 403 403 404
+org.employees                       GET  /admin/pegawai                                    302 403 403 403 403 403 200
+org.new_employee                    GET  /admin/pegawai/baru                               302 403 403 403 403 403 200
+org.new_employee[post]              POST /admin/pegawai/baru                               302 403 403 403 403 403 400
+org.employee                        GET  /admin/pegawai/{nip}                              302 403 403 403 403 403 200
+org.employee[post]                  POST /admin/pegawai/{nip}                              302 403 403 403 403 403 400
+org.employee[unknown]               GET  /admin/pegawai/{unknown_nip}                      302 403 403 403 403 403 404
+org.deactivate_employee             POST /admin/pegawai/{nip}/nonaktifkan                  302 403 403 403 403 403 302
+org.deactivate_employee[unknown]    POST /admin/pegawai/{unknown_nip}/nonaktifkan          302 403 403 403 403 403 404
+org.reactivate_employee             POST /admin/pegawai/{nip}/aktifkan                     302 403 403 403 403 403 302
+accounts.set_roles                  POST /admin/pegawai/{nip}/peran                        302 403 403 403 403 403 302
+accounts.set_roles[unknown]         POST /admin/pegawai/{unknown_nip}/peran                302 403 403 403 403 403 404
+org.import_page                     GET  /admin/impor                                      302 403 403 403 403 403 200
+org.import_page[post]               POST /admin/impor                                      302 403 403 403 403 403 400
+org.import_confirm                  POST /admin/impor/{unknown_id}                         302 403 403 403 403 403 404
+org.import_template                 GET  /admin/impor/templat/pegawai.xlsx                 302 403 403 403 403 403 200
+org.import_template[csv]            GET  /admin/impor/templat/unit.csv                     302 403 403 403 403 403 200
+org.import_template[pdf]            GET  /admin/impor/templat/unit.pdf                     302 403 403 403 403 403 404
+accounts.activate                   GET  /aktivasi                                         200 302 302 302 302 302 302
+accounts.activate[post]             POST /aktivasi                                         400 302 302 302 302 302 302
+accounts.issue_codes                GET  /admin/aktivasi                                   302 403 403 403 403 403 200
+accounts.issue_codes[post]          POST /admin/aktivasi                                   302 403 403 403 403 403 400
+accounts.download_codes             POST /admin/aktivasi/unduh                             302 403 403 403 403 403 400
+accounts.reset_code                 POST /admin/pegawai/{nip}/kode-reset                   302 403 403 403 403 403 200
+accounts.reset_code[unknown]        POST /admin/pegawai/{unknown_nip}/kode-reset           302 403 403 403 403 403 404
+rules.index                         GET  /admin/aturan-wajib/                              302 403 403 403 403 403 200
+rules.new                           GET  /admin/aturan-wajib/baru                          302 403 403 403 403 403 200
+rules.new[post]                     POST /admin/aturan-wajib/baru                          302 403 403 403 403 403 400
+rules.edit                          GET  /admin/aturan-wajib/{rule}                        302 403 403 403 403 403 200
+rules.edit[post]                    POST /admin/aturan-wajib/{rule}                        302 403 403 403 403 403 400
+rules.edit[unknown]                 GET  /admin/aturan-wajib/999999                        302 403 403 403 403 403 404
+rules.deactivate                    POST /admin/aturan-wajib/{rule}/nonaktifkan            302 403 403 403 403 403 302
+rules.reactivate                    POST /admin/aturan-wajib/{rule}/aktifkan               302 403 403 403 403 403 302
+notifications.index                 GET  /pengingat                                        302 200 200 200 200 200 200
+notifications.mark_read             POST /pengingat/{reminder}/dibaca                      302 404 404 302 404 404 404
+notifications.mark_read[unknown]    POST /pengingat/{unknown_id}/dibaca                    302 404 404 404 404 404 404
+notifications.mark_all_read         POST /pengingat/semua-dibaca                           302 302 302 302 302 302 302
+reports.audit_log                   GET  /admin/audit                                      302 403 403 403 403 403 200
+reports.audit_export                GET  /admin/audit.csv                                  302 403 403 403 403 403 200
+reports.audit_export[xlsx]          GET  /admin/audit.xlsx                                 302 403 403 403 403 403 200
+reports.audit_export[pdf]           GET  /admin/audit.pdf                                  302 403 403 403 403 403 404
+org.agency_settings                 GET  /admin/instansi                                   302 403 403 403 403 403 200
+org.save_agency                     POST /admin/instansi                                   302 403 403 403 403 403 400
+org.upload_logo                     POST /admin/instansi/logo                              302 403 403 403 403 403 400
+org.remove_logo                     POST /admin/instansi/logo/hapus                        302 403 403 403 403 403 302
+org.agency_logo                     GET  /admin/instansi/logo                              302 403 403 403 403 403 404
+reports.history_page                GET  /admin/riwayat-diklat                              302 403 403 403 403 403 200
+reports.history_export              GET  /admin/riwayat-diklat.csv                          302 403 403 403 403 403 200
+reports.history_export[xlsx]        GET  /admin/riwayat-diklat.xlsx                         302 403 403 403 403 403 200
+reports.history_export[pdf]         GET  /admin/riwayat-diklat.pdf                          302 403 403 403 403 403 404
 """
 
 # Form fields (or a JSON body) for the rows that need more than the CSRF token.
@@ -305,6 +373,17 @@ def world(client, auth, users, other_team, make_course, complete_course):
     records = db.session.scalars(select(Pengembangan).where(Pengembangan.pegawai_id == learner.pegawai_id))
     by_file = {bool(r.file_key): r for r in records}
     certificate = db.session.scalar(select(Sertifikat).where(Sertifikat.pegawai_id == learner.pegawai_id))
+    # A rule for a position nobody in the world holds: it enrols nobody, so it changes no
+    # other row (the service refuses such a rule; it is written directly).
+    rule = AturanWajib(
+        nama="Wajib uji",
+        kursus_id=course.id,
+        jabatan_id=db.session.scalar(select(Jabatan.id).where(Jabatan.kode == "APT")),
+        due_kind="fixed",
+        due_date=local_today() + timedelta(days=30),
+    )
+    db.session.add(rule)
+    db.session.commit()
     return {
         "course": course.slug,
         "course_id": course.id,
@@ -332,6 +411,13 @@ def world(client, auth, users, other_team, make_course, complete_course):
         "unknown_nip": UNKNOWN_NIP,
         "unknown_id": UNKNOWN_ID,
         "competency": "M.01",
+        "unit": db.session.scalar(select(UnitKerja.id).where(UnitKerja.kode == "UPT-X")),
+        "rule": rule.id,
+        "reminder": db.session.scalar(
+            select(Pengingat.id)
+            .where(Pengingat.pegawai_id == users["supervisor"].pegawai_id, Pengingat.kind == "to_verify")
+            .limit(1)
+        ),
     }
 
 
@@ -375,6 +461,8 @@ RUN_LAST = (
     "progress.enrol",
     "competencies.withdraw",
     "competencies.delete_assessment",
+    "org.deactivate_employee",
+    "org.reactivate_employee",
     "accounts.logout",
     "accounts.logout_everywhere",
 )

@@ -466,4 +466,5 @@ def _menu():
     return {"supervises": lambda: supervises_anyone(current_user)}
 
 
-from lms.reports import trainer_routes  # noqa: E402,F401 - the trainer's pages, on this blueprint
+# More pages on this blueprint: the trainer's results, the audit log, the training history.
+from lms.reports import audit_routes, history_routes, trainer_routes  # noqa: E402,F401

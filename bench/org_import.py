@@ -5,8 +5,8 @@
 
 Generates the three files an admin brings (about 600 units five levels deep, 60
 positions, --people employees with valid NIPs and atasan chains from each unit's head
-up to the governor's office), wipes the schema of the database (default: lms_h2, a
-scratch database; never point it at one you need), migrates it, and times, for each
+up to the governor's office), wipes the schema of the database (BENCH_IMPORT_DATABASE_URL, default
+lms_bench_import, created when missing; never point it at one you need), migrates it, and times, for each
 file in the order an agency imports them: the dry run, the import (committed) and the
 same file again (which must change nothing). Then it times a second employee file in
 which 1,000 people moved unit or were renamed, a third in which everyone changed
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import random
 import secrets
 import sys
@@ -32,7 +33,9 @@ sys.path.insert(0, str(ROOT))  # run as a script: the lms package lives one leve
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/lms_h2"
+DEFAULT_URL = os.environ.get(
+    "BENCH_IMPORT_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/lms_bench_import"
+)
 TARGET_SECONDS = 60
 PNS_GRADES = ("II/a", "II/c", "III/a", "III/b", "III/c", "III/d", "IV/a", "IV/b")
 PPPK_GRADES = ("V", "VII", "IX", "X", "XI")
@@ -121,6 +124,14 @@ def to_bytes(rows: list[list[str]], fmt: str) -> bytes:
 
 
 def reset(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}):
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -112,10 +112,19 @@ def assign_many(
     ids = sorted(set(pegawai_ids))
     if not ids:
         raise DomainError(_("Choose at least one person."), field="pegawai")
+    # Done means done in the person's current cycle: a yearly course renewed for them
+    # can be assigned again.
     done = set(
         db.session.scalars(
-            select(CourseCompletion.pegawai_id).where(
-                CourseCompletion.kursus_id == kursus.id, CourseCompletion.pegawai_id.in_(ids)
+            select(CourseCompletion.pegawai_id)
+            .outerjoin(
+                Enrolment,
+                and_(Enrolment.pegawai_id == CourseCompletion.pegawai_id, Enrolment.kursus_id == kursus.id),
+            )
+            .where(
+                CourseCompletion.kursus_id == kursus.id,
+                CourseCompletion.pegawai_id.in_(ids),
+                CourseCompletion.cycle == func.coalesce(Enrolment.cycle, 1),
             )
         )
     )

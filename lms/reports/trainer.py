@@ -13,7 +13,20 @@ from datetime import datetime
 from typing import Any
 
 from markupsafe import escape
-from sqlalchemy import DateTime, Float, Select, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy import (
+    DateTime,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 
 from lms.catalog.models import Kursus, Modul
 from lms.catalog.services import owned_course_ids
@@ -72,8 +85,12 @@ def trainer_courses(user, *, since: datetime) -> list[CourseFigures]:
         .group_by(Enrolment.kursus_id)
         .subquery("enrolled")
     )
+    # People, not completions: a yearly course is completed again in each cycle.
     completed = (
-        select(CourseCompletion.kursus_id.label("kid"), func.count().label("n"))
+        select(
+            CourseCompletion.kursus_id.label("kid"),
+            func.count(distinct(CourseCompletion.pegawai_id)).label("n"),
+        )
         .where(CourseCompletion.kursus_id.in_(owned))
         .group_by(CourseCompletion.kursus_id)
         .subquery("completed")

@@ -254,3 +254,27 @@ def words(response) -> str:
     """The text of a page's main part, tags dropped and spaces squeezed."""
     main = response.get_data(as_text=True).split("<main", 1)[-1].split("</main>")[0]
     return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+def test_a_supervisor_can_assign_a_renewed_course_but_not_one_done_this_cycle(
+    clock, yearly_rule, learner, users, course
+):
+    do_the_course(learner.pegawai_id, course)
+    boss = users["supervisor"].pegawai_id
+    first = progress.assign_many([learner.pegawai_id], course, due_date=None, assigned_by_id=boss)
+    assert first.already_done == [learner.pegawai_id]
+    clock.set(2027, 1, 2, 1, 0)
+    rules.apply_all()
+    again = progress.assign_many([learner.pegawai_id], course, due_date=date(2027, 3, 1), assigned_by_id=boss)
+    assert again.already_done == [] and again.updated == 1
+
+
+def test_the_trainers_workspace_counts_people_not_completions(clock, yearly_rule, learner, users, course):
+    from lms.reports.trainer import trainer_courses
+
+    do_the_course(learner.pegawai_id, course)
+    clock.set(2027, 1, 2, 1, 0)
+    rules.apply_all()
+    do_the_course(learner.pegawai_id, course)
+    [figures] = [f for f in trainer_courses(users["admin"], since=datetime(2026, 1, 1)) if f.id == course.id]
+    assert (figures.enrolled, figures.completed) == (1, 1)

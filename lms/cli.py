@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
+from lms.core import audit
 from lms.extensions import db
 
 
@@ -132,7 +134,53 @@ def demo_command():
     click.echo(summary)
 
 
+akun_cli = AppGroup("akun", help="Accounts: the first admin of an empty database.")
+
+
+@akun_cli.command("admin")
+@click.argument("nip")
+def make_admin_command(nip: str):
+    """Make an imported employee an admin of the whole agency and print a one-time code
+    to activate (or reset) their account at /aktivasi: how the first admin gets in."""
+    from lms.accounts.activation import Person, activation_url, issue
+    from lms.accounts.models import User
+    from lms.org.services import find_by_nip
+
+    pegawai = find_by_nip(nip)
+    if pegawai is None or not pegawai.aktif:
+        raise click.ClickException(f"No active employee has the NIP {nip!r}: import the employees first.")
+    user = db.session.scalar(select(User).where(User.pegawai_id == pegawai.id))
+    if user is None:
+        user = User(pegawai=pegawai, password_hash=None)
+        db.session.add(user)
+    before = {"is_admin": user.is_admin, "admin_unit_id": user.admin_unit_id}
+    user.is_admin, user.admin_unit_id = True, None
+    db.session.flush()
+    audit.record(
+        "akun.roles",
+        "pegawai",
+        pegawai.nip,
+        pegawai.nama,
+        before=before,
+        after={"is_admin": True, "admin_unit_id": None},
+    )
+    person = Person(
+        pegawai.id,
+        pegawai.nip,
+        pegawai.nama,
+        pegawai.unit.nama,
+        pegawai.email,
+        user.password_hash is not None,
+    )
+    [code] = issue([person], "reset" if person.activated else "activate", None)
+    db.session.commit()
+    click.echo(f"{pegawai.nama} ({pegawai.nip}) is an admin of the whole agency.")
+    click.echo(f"One-time code: {code.shown}, valid until {code.expires_at:%Y-%m-%d %H:%M} UTC.")
+    click.echo(f"Open {activation_url()} and enter the NIP, the code and a new password.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(akun_cli)
     app.cli.add_command(kursus_cli)
     app.cli.add_command(kompetensi_cli)
     app.cli.add_command(soal_cli)

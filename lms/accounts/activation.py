@@ -45,7 +45,7 @@ from lms.core import audit
 from lms.core.db import after_commit
 from lms.core.errors import DomainError
 from lms.core.i18n import format_moment
-from lms.core.mail import mail_configured, send_mail
+from lms.core.mail import mail_configured, send_mail, send_mails
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai, UnitKerja
@@ -392,6 +392,17 @@ def make_reset_code(issuer, person: Person) -> ResetOutcome:
             return ResetOutcome(issued, mask_email(person.email))
         log.warning("reset code for pegawai %s not mailed; shown to the admin", person.pegawai_id)
     return ResetOutcome(issued, None)
+
+
+def mail_codes(issued: list[IssuedCode]) -> tuple[list[IssuedCode], list[IssuedCode]]:
+    """Email each code to its person's address (one SMTP connection for the lot); returns
+    (mailed, left): the codes that could not be mailed, or had no address, go on the sheet."""
+    if not mail_configured():
+        return [], list(issued)
+    with_address = [c for c in issued if c.person.email]
+    sent = send_mails([(c.person.email, *_reset_mail(c)) for c in with_address])
+    mailed = {id(c) for c, ok in zip(with_address, sent, strict=True) if ok}
+    return [c for c in issued if id(c) in mailed], [c for c in issued if id(c) not in mailed]
 
 
 def _reset_mail(issued: IssuedCode) -> tuple[str, str]:

@@ -78,6 +78,9 @@ class IssueForm(FlaskForm):
         render_kw={"rows": 5},
     )
     only_without_account = BooleanField(_l("Only employees without an activated account"), default=True)
+    by_email = BooleanField(
+        _l("Email each code to the employee's address; only those without one go on the sheet")
+    )
     format = RadioField(
         _l("Show the codes as"),
         choices=[
@@ -162,9 +165,17 @@ def issue_codes():
         except DomainError as exc:
             put_error(form, exc, "unit")
         else:
-            return _sheet(issued, form.format.data, selection)
+            mailed = []
+            if form.by_email.data:
+                mailed, issued = activation.mail_codes(issued)
+            return _sheet(issued, form.format.data, selection, mailed=len(mailed))
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/codes.html", form=form, max_people=activation.MAX_PER_ISSUE), status
+    return (
+        render_template(
+            "accounts/codes.html", form=form, max_people=activation.MAX_PER_ISSUE, can_mail=mail_configured()
+        ),
+        status,
+    )
 
 
 @bp.post("/admin/aktivasi/unduh")
@@ -191,8 +202,16 @@ def _steps() -> tuple[str, str, str]:
     )
 
 
-def _sheet(issued: list[activation.IssuedCode], fmt: str, selection: activation.Selection | None = None):
+def _sheet(
+    issued: list[activation.IssuedCode],
+    fmt: str,
+    selection: activation.Selection | None = None,
+    *,
+    mailed: int = 0,
+):
     fmt = fmt if fmt in FORMATS else "page"
+    if mailed and not issued:
+        fmt = "page"  # everyone got an email: say so instead of an empty file
     if fmt == "xlsx":
         return download([_xlsx_sheet(issued)], "kode-aktivasi", "xlsx")
     if fmt == "pdf":
@@ -205,6 +224,7 @@ def _sheet(issued: list[activation.IssuedCode], fmt: str, selection: activation.
         render_template(
             "accounts/codes_sheet.html",
             issued=issued,
+            mailed=mailed,
             selection=selection,
             url=activation.activation_url(),
             steps=_steps(),

@@ -116,7 +116,7 @@ def admin_list():
     query = request.args.get("q", "")
     return render_template(
         "certificates/admin.html",
-        certificates=services.search(query),
+        certificates=services.search(query, current_user),
         q=query,
         display=services.display_code,
         issuer=issuer_name,
@@ -127,7 +127,7 @@ def admin_list():
 @login_required
 @admin_required
 def revoke(code):
-    sertifikat = services.by_code(code)
+    sertifikat = services.visible_by_code(code, current_user)
     try:
         services.revoke(
             sertifikat, by_pegawai_id=current_user.pegawai_id, reason=request.form.get("reason", "")
@@ -143,7 +143,7 @@ def revoke(code):
 @login_required
 @admin_required
 def restore(code):
-    sertifikat = services.by_code(code)
+    sertifikat = services.visible_by_code(code, current_user)
     try:
         services.restore(sertifikat)
     except DomainError as exc:

@@ -167,10 +167,15 @@ def restore(sertifikat: Sertifikat) -> None:
     db.session.flush()
 
 
-def search(query: str, limit: int = 50) -> list[Sertifikat]:
-    """Admin lookup by code, NIP or name."""
+def search(query: str, viewer, limit: int = 50) -> list[Sertifikat]:
+    """Admin lookup by code, NIP or name, among the people the admin runs."""
     query = query.strip()
-    stmt = select(Sertifikat).order_by(Sertifikat.issued_at.desc()).limit(limit)
+    stmt = (
+        select(Sertifikat)
+        .where(visible_to(viewer, Sertifikat.pegawai_id))
+        .order_by(Sertifikat.issued_at.desc())
+        .limit(limit)
+    )
     if query:
         code = normalise_code(query)
         like = f"%{query.lower()}%"

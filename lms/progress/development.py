@@ -19,7 +19,7 @@ from lms.core.ids import is_valid_id, new_id
 from lms.core.time import local_today, utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai
-from lms.org.services import in_team, team_cte
+from lms.org.services import managed_unit_ids, visible_to
 from lms.progress.models import JENIS_PENGEMBANGAN, Pengembangan
 from lms.storage import PRIVATE, storage
 
@@ -147,7 +147,13 @@ def may_verify(viewer, record: Pengembangan) -> bool:
     """The employee's supervisors up the chain, or an admin; never the employee."""
     if record.pegawai_id == viewer.pegawai_id:
         return False
-    return bool(viewer.is_admin or in_team(viewer.pegawai_id, record.pegawai_id))
+    if viewer.is_admin and managed_unit_ids(viewer) is None:
+        return True
+    return bool(
+        db.session.scalar(
+            select(func.count()).where(Pegawai.id == record.pegawai_id, visible_to(viewer, Pegawai.id))
+        )
+    )
 
 
 def decide(record: Pengembangan, *, verifier_id: int, approve: bool, note: str = "") -> None:
@@ -216,10 +222,8 @@ def records_of(pegawai_id: int) -> list[Pengembangan]:
 def _pending(viewer):
     query = select(Pengembangan, Pegawai).join(Pegawai, Pegawai.id == Pengembangan.pegawai_id)
     query = query.where(Pengembangan.status == "pending", Pengembangan.pegawai_id != viewer.pegawai_id)
-    if not viewer.is_admin:
-        team = team_cte(viewer.pegawai_id)
-        query = query.where(Pengembangan.pegawai_id.in_(select(team.c.id)))
-    return query
+    # A supervisor's team; an admin's units (everyone, for an admin of the whole agency).
+    return query.where(visible_to(viewer, Pengembangan.pegawai_id))
 
 
 def pending_for(viewer) -> list[tuple[Pengembangan, Pegawai]]:

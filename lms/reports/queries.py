@@ -41,12 +41,17 @@ class Scope:
     """Whose people the viewer may see: a supervisor's team, or (admin) everyone."""
 
     atasan_id: int | None  # None: the whole organisation (admins only)
+    # An admin limited to a unit: only that unit and the units below it.
+    unit_id: int | None = None
 
     def ids(self) -> Select:
         people = select(Pegawai.id).where(Pegawai.aktif.is_(True))
         if self.atasan_id is not None:
             team = team_cte(self.atasan_id)
             people = people.where(Pegawai.id.in_(select(team.c.id)))
+        if self.unit_id is not None:
+            units = unit_subtree_cte(self.unit_id)
+            people = people.where(Pegawai.unit_id.in_(select(units.c.id)))
         return people
 
 

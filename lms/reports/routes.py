@@ -24,7 +24,7 @@ from lms.core.time import Period, local_today
 from lms.core.web import date_arg, int_arg, safe_next
 from lms.extensions import db
 from lms.org.models import Jabatan, Pegawai, UnitKerja
-from lms.org.services import find_visible
+from lms.org.services import find_visible, manages_unit, unit_in_scope
 from lms.progress import development
 from lms.progress import routes as progress_routes
 from lms.progress import services as progress
@@ -104,7 +104,7 @@ def _profile(pegawai: Pegawai):
 def _scope() -> queries.Scope:
     """Admins see everyone (narrowed by the unit filter); supervisors their team."""
     if current_user.is_admin and request.values.get("lingkup") != "tim":
-        return queries.Scope(atasan_id=None)
+        return queries.Scope(atasan_id=None, unit_id=current_user.admin_unit_id)
     if not supervises_anyone(current_user):
         raise ForbiddenError(_("This page is for supervisors: nobody has you as their atasan."))
     return queries.Scope(atasan_id=current_user.pegawai_id)
@@ -342,7 +342,10 @@ def _period() -> Period:
 
 def _monitoring():
     period = _period()
-    unit_id = _int_arg("unit")
+    # An admin limited to a unit starts at that unit and sees nothing outside it.
+    unit_id = _int_arg("unit") or current_user.admin_unit_id
+    if unit_id and not manages_unit(current_user, unit_id):
+        raise NotFoundError()
     unit = db.session.get(UnitKerja, unit_id) if unit_id else None
     rows = queries.monitoring(unit.id if unit else None, period, progress.jp_target())
     rows = [r for r in rows if r.employees or r.unit_id != (unit.id if unit else None)]
@@ -358,6 +361,8 @@ def _percent(value: float) -> str:
 def monitoring():
     try:
         unit, period, rows, total = _monitoring()
+    except NotFoundError:
+        raise
     except DomainError as exc:
         flash_error(exc)
         return redirect(url_for(".monitoring"))
@@ -386,7 +391,11 @@ def monitoring():
         rows=rows,
         total=total,
         charts=charts,
-        units=db.session.execute(select(UnitKerja.id, UnitKerja.nama).order_by(UnitKerja.nama)).all(),
+        units=db.session.execute(
+            select(UnitKerja.id, UnitKerja.nama)
+            .where(unit_in_scope(current_user, UnitKerja.id))
+            .order_by(UnitKerja.nama)
+        ).all(),
         jp_target=progress.jp_target(),
         percent=_percent,
     )
@@ -447,7 +456,7 @@ def _team_panel(user):
     if supervises_anyone(user):
         scope, args = queries.Scope(atasan_id=user.pegawai_id), ({"lingkup": "tim"} if user.is_admin else {})
     elif user.is_admin:
-        scope, args = queries.Scope(atasan_id=None), {}
+        scope, args = queries.Scope(atasan_id=None, unit_id=user.admin_unit_id), {}
     else:
         return None
     overdue = queries.overdue_people(scope, today=local_today())

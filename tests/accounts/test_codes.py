@@ -24,7 +24,7 @@ from tests.accounts.test_activation import (
     audit_entries,
     english,
 )
-from tests.conftest import NIPS, PASSWORD
+from tests.conftest import NIPS, PASSWORD, csrf_from
 
 CODE_RE = re.compile(r'<span class="act-code">([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2})</span>')
 SLIP_CODE_RE = re.compile(r"\b[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{2}\b")
@@ -264,3 +264,31 @@ def test_a_used_code_is_not_downloaded_again(client, auth, admin, org):
     auth.logout()
     auth.login(NIPS["admin"])
     assert auth.post("/admin/aktivasi/unduh", {"kode": [f"{nip}:{code}"]}).status_code == 400
+
+
+def test_with_smtp_the_codes_go_by_email_and_only_those_without_an_address_are_on_the_sheet(
+    app, client, login_as, unit, smtp_server
+):
+    from tests.accounts.test_activation import activate, add_pegawai
+
+    mailed = add_pegawai(unit.id, "199506102020121002", "Pegawai Bersurel", email="surel@bkd.example.go.id")
+    add_pegawai(unit.id, "199607112021122003", "Pegawai Tanpa Surel")
+    login_as("admin")
+    token = csrf_from(client.get("/admin/aktivasi").get_data(as_text=True))
+    page = client.post(
+        "/admin/aktivasi",
+        data={
+            "csrf_token": token,
+            "nips": "199506102020121002\n199607112021122003",
+            "only_without_account": "y",
+            "by_email": "y",
+            "format": "page",
+        },
+    ).get_data(as_text=True)
+    assert "Pegawai Tanpa Surel" in page and "Pegawai Bersurel" not in page
+    [message] = smtp_server.to("surel@bkd.example.go.id")
+    code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{2}", message.get_payload(decode=True).decode()).group(
+        0
+    )
+    client.post("/keluar", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    assert activate(client, mailed.nip, code).status_code == 302

@@ -40,8 +40,9 @@ pytestmark = pytest.mark.browser
 
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 PAGE_LIMIT = 60  # pages per role
-# Trainers and admins also have a course editor: its pages for every course.
-PAGE_LIMITS = {"trainer": 110, "admin": 110}
+# Trainers and admins also have a course editor: its pages for every course; admins
+# the organisation's pages too.
+PAGE_LIMITS = {"trainer": 110, "admin": 170}
 PER_SHAPE = 4  # pages per URL shape (/kompetensi/<code>, /kursus/<slug>/modul/<m>, ...)
 WIDTHS = {
     360: dict(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, locale="id-ID"),
@@ -176,9 +177,15 @@ def shape(path_and_query: str) -> tuple:
     path, _, query = path_and_query.partition("?")
     parts = [p for p in path.split("/") if p]
     keys = sorted({pair.split("=", 1)[0] for pair in query.split("&") if pair})
-    # The editor's sections of a course (/ampu/<slug>/soal, /kuis, /hasil, …) are pages of
-    # their own kind; elsewhere the depth tells the kind.
-    section = parts[2] if len(parts) > 2 and parts[0] == "ampu" else ""
+    # The editor's sections of a course (/ampu/<slug>/soal, /kuis, /hasil, …) and the
+    # admin's pages (/admin/unit, /admin/pegawai, /admin/aktivasi, …) are pages of their
+    # own kind; elsewhere the depth tells the kind.
+    if len(parts) > 2 and parts[0] == "ampu":
+        section = parts[2]
+    elif len(parts) > 1 and parts[0] == "admin":
+        section = parts[1]
+    else:
+        section = ""
     return (parts[0] if parts else "", len(parts), section, tuple(keys))
 
 

@@ -48,7 +48,9 @@ def workbook(unit_kode: str) -> bytes:
     """The employees sheet as an agency fills it in: NIPs typed as text."""
     book = Workbook()
     sheet = book.active
-    sheet.append(["NIP", "Nama", "Status ASN", "Golongan", "Kode Jabatan", "Kode Unit", "NIP Atasan", "Email"])
+    sheet.append(
+        ["NIP", "Nama", "Status ASN", "Golongan", "Kode Jabatan", "Kode Unit", "NIP Atasan", "Email"]
+    )
     for nip, nama, status, golongan in NEWCOMERS:
         sheet.append([nip, nama, status, golongan, "APT", unit_kode, NIPS["supervisor"], None])
     for row in sheet.iter_rows(min_row=2, max_col=1):
@@ -97,7 +99,13 @@ def test_an_admin_takes_a_unit_live_and_a_newcomer_activates_on_a_phone(
     desktop.check("input[name=kind][value=pegawai]")
     desktop.set_input_files(
         "#file",
-        files=[{"name": "pegawai-baru.xlsx", "mimeType": "application/octet-stream", "buffer": workbook(unit.kode)}],
+        files=[
+            {
+                "name": "pegawai-baru.xlsx",
+                "mimeType": "application/octet-stream",
+                "buffer": workbook(unit.kode),
+            }
+        ],
     )
     desktop.click("form[enctype='multipart/form-data'] button.primary")
     check(desktop, "import-preview")

@@ -268,14 +268,23 @@ def _parent_for(admin, parent_id: int | None) -> UnitKerja | None:
                 field="parent_id",
             )
         return None
-    parent = db.session.get(UnitKerja, parent_id)
-    if parent is None or not manages_unit(admin, parent_id):
-        raise DomainError(_("Choose a parent unit you run."), field="parent_id")
-    if parent.closed_at is not None:
-        raise DomainError(
-            _("%(unit)s is closed: it cannot take new sub-units.", unit=parent.nama), field="parent_id"
-        )
-    return parent
+    return _open_unit(
+        admin,
+        parent_id,
+        "parent_id",
+        unknown=_("Choose a parent unit you run."),
+        closed=_("%(unit)s is closed: it cannot take new sub-units."),
+    )
+
+
+def _open_unit(admin, unit_id: int, field: str, *, unknown: str, closed: str) -> UnitKerja:
+    """An open unit the admin runs, or the message (``closed`` takes the unit's name)."""
+    unit = db.session.get(UnitKerja, unit_id)
+    if unit is None or not manages_unit(admin, unit_id):
+        raise DomainError(unknown, field=field)
+    if unit.closed_at is not None:
+        raise DomainError(closed % {"unit": unit.nama}, field=field)
+    return unit
 
 
 def create_unit(admin, data: UnitInput) -> UnitKerja:
@@ -584,14 +593,13 @@ def _unit_for_employee(admin, unit_id: int | None, current: UnitKerja | None = N
         return current  # staying where they are, even in a unit closed since
     if unit_id is None:
         raise DomainError(_("Choose the unit."), field="unit_id")
-    unit = db.session.get(UnitKerja, unit_id)
-    if unit is None or not manages_unit(admin, unit_id):
-        raise DomainError(_("Choose a unit you run."), field="unit_id")
-    if unit.closed_at is not None:
-        raise DomainError(
-            _("%(unit)s is closed: nobody new can be placed in it.", unit=unit.nama), field="unit_id"
-        )
-    return unit
+    return _open_unit(
+        admin,
+        unit_id,
+        "unit_id",
+        unknown=_("Choose a unit you run."),
+        closed=_("%(unit)s is closed: nobody new can be placed in it."),
+    )
 
 
 def _jabatan_for(jabatan_id: int | None) -> Jabatan | None:

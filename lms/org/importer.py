@@ -18,6 +18,7 @@ executemany batches), with one audit entry per row that changed and one
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import secrets
@@ -909,17 +910,22 @@ def template(kind: str):
 # --- an upload kept between preview and confirm ---------------------------------------------
 
 
-def _upload_key(pegawai_id: int, token: str) -> str:
-    if not _TOKEN.match(token or ""):
-        raise StorageError("bad token")
-    return f"impor-org/{int(pegawai_id)}/{token}"
+def _upload_key(pegawai_id: int) -> str:
+    # One kept file per admin: a new preview replaces the one before, so files previewed
+    # and never confirmed do not pile up in storage.
+    return f"impor-org/{int(pegawai_id)}/pending"
 
 
 def keep_upload(pegawai_id: int, kind: str, filename: str, data: bytes, deactivate_missing: bool) -> str:
     """Store an uploaded file for its uploader until they confirm it; returns its token."""
     token = secrets.token_urlsafe(24)
-    key = _upload_key(pegawai_id, token)
-    meta = {"kind": kind, "filename": filename[:200], "deactivate_missing": bool(deactivate_missing)}
+    key = _upload_key(pegawai_id)
+    meta = {
+        "token": token,
+        "kind": kind,
+        "filename": filename[:200],
+        "deactivate_missing": bool(deactivate_missing),
+    }
     storage().save(key, data, PRIVATE)
     storage().save(f"{key}.json", json.dumps(meta).encode(), PRIVATE)
     return token
@@ -939,17 +945,27 @@ def kept_upload(pegawai_id: int, token: str) -> KeptUpload:
     an unknown or a used token."""
     from lms.core.errors import NotFoundError
 
+    gone = NotFoundError(_("This upload is no longer here: upload the file again."))
+    if not _TOKEN.match(token or ""):
+        raise gone
     try:
-        key = _upload_key(pegawai_id, token)
+        key = _upload_key(pegawai_id)
         meta = json.loads(storage().read(f"{key}.json"))
+        if not hmac.compare_digest(str(meta.get("token", "")), token):
+            raise gone  # an older preview, replaced since
         data = storage().read(key)
     except (StorageError, ValueError):
-        raise NotFoundError(_("This upload is no longer here: upload the file again.")) from None
+        raise gone from None
     return KeptUpload(token, meta["kind"], meta["filename"], meta["deactivate_missing"], data)
 
 
 def discard_upload(pegawai_id: int, token: str) -> None:
-    key = _upload_key(pegawai_id, token)
+    key = _upload_key(pegawai_id)
+    try:
+        if json.loads(storage().read(f"{key}.json")).get("token") != token:
+            return  # replaced by a newer preview meanwhile: keep that one
+    except (StorageError, ValueError):
+        return
     storage().delete(key)
     storage().delete(f"{key}.json")
 

@@ -50,7 +50,8 @@ def token_in(response) -> str:
 
 
 def kept_key(user, token: str) -> str:
-    return f"impor-org/{user.pegawai_id}/{token}"
+    """Where the admin's previewed file waits (one per admin; ``token`` is in its record)."""
+    return f"impor-org/{user.pegawai_id}/pending"
 
 
 def test_the_page_offers_the_three_kinds_and_their_templates(client, admin):
@@ -235,3 +236,15 @@ def test_imported_employees_get_no_account(client, auth, admin):
     assert staf is not None
     assert db.session.scalar(select(User).where(User.pegawai_id == staf.id)) is None
     assert db.session.scalar(select(UnitKerja.closed_at).where(UnitKerja.kode == "UPT-A")) is None
+
+
+def test_a_new_preview_replaces_the_one_before_so_files_do_not_pile_up(client, auth, admin):
+    before = counts()
+    first = token_in(upload(auth, UNITS))
+    second = token_in(upload(auth, UNITS, name="again.csv"))
+    assert first != second
+    assert auth.post(f"/admin/impor/{first}").status_code == 404  # replaced: nothing imported
+    assert counts() == before
+    assert auth.post(f"/admin/impor/{second}").status_code == 302
+    assert db.session.scalar(select(UnitKerja.id).where(UnitKerja.kode == "DINKES")) is not None
+    assert not storage().exists(kept_key(admin, second))

@@ -18,6 +18,9 @@ course_completed = _signals.signal("course-completed")
 development_verified = _signals.signal("development-verified")
 #: kwargs: record (Pengembangan); sent when an employee submits one for verification
 development_submitted = _signals.signal("development-submitted")
+#: kwargs: record_id (str); sent when a record waiting for verification stops waiting:
+#: verified, rejected or withdrawn
+development_settled = _signals.signal("development-settled")
 #: kwargs: pegawai_ids (list[int]); sent when employees are created, moved to another
 #: unit, change jabatan or status, or are (de)activated: rules that follow people listen
 people_changed = _signals.signal("people-changed")

@@ -15,11 +15,8 @@ pengingat = AppGroup("pengingat", help="Reminders: due dates, and email when SMT
 
 def _apply_rules(today) -> None:
     """The mandatory rules' daily pass first, so today's duties have their reminders."""
-    try:
-        from lms.progress.rules import apply_all
-    except ImportError:
-        click.echo("Mandatory rules: not available in this version; skipped.")
-        return
+    from lms.progress.rules import apply_all
+
     apply_all(today=today)
     db.session.commit()
     click.echo("Mandatory rules applied.")

@@ -136,6 +136,17 @@ def _on_certificate_issued(sender, sertifikat, **extra):
     notify_certificate(sertifikat)
 
 
+@signals.development_settled.connect
+def _on_development_settled(sender, record_id, **extra):
+    """A record decided or withdrawn no longer waits for anyone: its reminder is read."""
+    db.session.execute(
+        update(Pengingat)
+        .where(Pengingat.event_key == f"to_verify:{record_id}", Pengingat.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 @signals.course_completed.connect
 def _on_course_completed(sender, completion, **extra):
     """A completed course settles what was said about it: its assignment and due-date

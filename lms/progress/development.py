@@ -188,6 +188,7 @@ def decide(record: Pengembangan, *, verifier_id: int, approve: bool, note: str =
     )
     if approve:
         signals.development_verified.send("progress", record=record, verified_by_id=verifier_id)
+    signals.development_settled.send("progress", record_id=record.id)
 
 
 def withdraw(record: Pengembangan, pegawai_id: int) -> None:
@@ -205,6 +206,7 @@ def withdraw(record: Pengembangan, pegawai_id: int) -> None:
     if not deleted:
         raise DomainError(_("A verified record cannot be deleted."), status=409)
     db.session.expunge(record)
+    signals.development_settled.send("progress", record_id=record.id)
     if key:
         after_commit(lambda: storage().delete(key))
 

@@ -1,5 +1,6 @@
 """Command line for the organisation: ``flask unit import FILE``, ``flask jabatan import
-FILE`` and ``flask pegawai import FILE [--dry-run] [--deactivate-missing]``.
+FILE`` and ``flask pegawai import FILE [--dry-run] [--deactivate-missing]``, and
+``flask unit|jabatan|pegawai template FILE.xlsx|csv`` for the file to fill in.
 
 Each prints what it did (created, updated, deactivated, unchanged), or every problem as
 ``FILE:ROW:COLUMN: message`` on stderr and exits non-zero having written nothing.
@@ -85,6 +86,29 @@ def import_pegawai(file: Path, dry_run: bool, deactivate_missing: bool):
     """Import employees from CSV or XLSX: NIP, NAMA, STATUS_ASN, GOLONGAN, KODE_JABATAN,
     KODE_UNIT, NIP_ATASAN, EMAIL."""
     _run("pegawai", file, dry_run=dry_run, deactivate_missing=deactivate_missing)
+
+
+def _template_command(group: AppGroup, kind: str) -> None:
+    @group.command("template")
+    @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace the file if it exists.")
+    def template(output: Path, force: bool):
+        """Write the template to fill in: XLSX (NIPs as text) or CSV, by the file's ending."""
+        from lms.core.export import to_csv, to_xlsx
+        from lms.org import importer
+
+        fmt = output.suffix.lower().lstrip(".")
+        if fmt not in ("xlsx", "csv"):
+            raise click.ClickException("Name the file .xlsx or .csv.")
+        if output.exists() and not force:
+            raise click.ClickException(f"{output} already exists; add --force to replace it.")
+        sheet = importer.template(kind)
+        output.write_bytes(to_xlsx([sheet]) if fmt == "xlsx" else to_csv(sheet, locale="id"))
+        click.echo(f"{output}: the header and example rows to replace with your own.")
+
+
+for _group, _kind in ((unit_cli, "unit"), (jabatan_cli, "jabatan"), (pegawai_cli, "pegawai")):
+    _template_command(_group, _kind)
 
 
 def init_app(app) -> None:

@@ -67,19 +67,24 @@ COLUMNS: dict[str, tuple[tuple[str, bool], ...]] = {
 }
 
 # One example row for each template.
+# The example rows of each template: imported as they are, in order, they make a unit, a
+# position and two employees (the atasan first), so a template is a file that works.
 EXAMPLES = {
-    "unit": ("DINKES", "Dinas Kesehatan", "perangkat_daerah", "", "WITA"),
-    "jabatan": ("APT-AP", "Apoteker Ahli Pertama", "fungsional"),
-    "pegawai": (
-        "199203152019032001",
-        "Maria Goreti",
-        "PNS",
-        "III/a",
-        "APT-AP",
-        "DINKES",
-        "198005122005011003",
-        "maria.goreti@example.go.id",
-    ),
+    "unit": [("DINKES", "Dinas Kesehatan", "perangkat_daerah", "", "WITA")],
+    "jabatan": [("APT-AP", "Apoteker Ahli Pertama", "fungsional")],
+    "pegawai": [
+        ("198005122005011003", "Daniel Mau", "PNS", "III/d", "", "DINKES", "", ""),
+        (
+            "199203152019032001",
+            "Maria Goreti",
+            "PNS",
+            "III/a",
+            "APT-AP",
+            "DINKES",
+            "198005122005011003",
+            "maria.goreti@example.go.id",
+        ),
+    ],
 }
 
 # Unit kinds by the words agencies use for them (compared without case, spaces, - or _).
@@ -895,16 +900,16 @@ def import_file(
 
 
 def template(kind: str):
-    """The header and one example row, as an export sheet (NIPs kept as text)."""
+    """The header and the example rows, as an export sheet (NIPs kept as text)."""
     from lms.core.export import NipCell, Sheet
 
     check_kind(kind)
     names = [name for name, _required in COLUMNS[kind]]
-    example = [
-        NipCell(v) if name in ("NIP", "NIP_ATASAN") else v
-        for name, v in zip(names, EXAMPLES[kind], strict=True)
+    examples = [
+        [NipCell(v) if name in ("NIP", "NIP_ATASAN") and v else v for name, v in zip(names, row, strict=True)]
+        for row in EXAMPLES[kind]
     ]
-    return Sheet(kind, names, [example])
+    return Sheet(kind, names, examples)
 
 
 # --- an upload kept between preview and confirm ---------------------------------------------

@@ -115,3 +115,20 @@ def test_dry_run_and_deactivate_missing(ctx, runner, files, org_files):
     db.session.expire_all()
     assert db.session.scalar(select(Pegawai.aktif).where(Pegawai.nip == STAF2)) is False
     assert db.session.scalar(select(Pegawai.aktif).where(Pegawai.nip == STAF)) is True
+
+
+@pytest.mark.parametrize("ending", ["xlsx", "csv"])
+def test_the_templates_written_by_the_command_import_as_they_are(ctx, runner, tmp_path, ending):
+    """A newcomer with an empty database fills in the templates; their example rows,
+    imported in order, make a unit, a position and two employees, one the other's atasan."""
+    for kind in ("unit", "jabatan", "pegawai"):
+        path = tmp_path / f"{kind}.{ending}"
+        written = runner.invoke(args=[kind, "template", str(path)])
+        assert written.exit_code == 0, written.output
+        imported = runner.invoke(args=[kind, "import", str(path)])
+        assert imported.exit_code == 0, imported.output
+        assert f"{2 if kind == 'pegawai' else 1} created" in imported.output
+    maria = db.session.scalar(select(Pegawai).where(Pegawai.nama == "Maria Goreti"))
+    assert maria.atasan.nama == "Daniel Mau" and maria.jabatan.kode == "APT-AP"
+    again = runner.invoke(args=["unit", "template", str(tmp_path / f"unit.{ending}")])
+    assert again.exit_code != 0 and "--force" in again.output

@@ -67,9 +67,11 @@ def _refuse(message: str) -> DomainError:
     return DomainError(message, field="file")
 
 
-def read_table(data: bytes, *, max_bytes: int, max_rows: int) -> Table:
+def read_table(data: bytes, *, max_bytes: int, max_rows: int, is_header=None) -> Table:
     """The header and rows of an uploaded CSV or XLSX file, or a DomainError on ``file``
-    saying what is wrong with the file as a whole."""
+    saying what is wrong with the file as a whole. ``is_header(cells)`` tells the header
+    row: rows above it (a title, the date, blank lines, as official sheets have) are
+    skipped; without it, or when no row near the top is one, the first row is the header."""
     if len(data) > max_bytes:
         raise _refuse(
             _("The file is larger than %(mb)s MB; split it or remove columns that are not needed.",
@@ -79,13 +81,13 @@ def read_table(data: bytes, *, max_bytes: int, max_rows: int) -> Table:
         raise _refuse(_("The file is empty."))
     kind = _sniff(data)
     if kind == "xlsx":
-        return _read_xlsx(data, max_rows)
+        return _read_xlsx(data, max_rows, is_header)
     if kind != "text":
         raise _refuse(
             _("This file is %(kind)s, not a table this page reads: upload a CSV or an Excel workbook (.xlsx).",
               kind=kind)
         )  # fmt: skip
-    return _read_csv(data, max_rows)
+    return _read_csv(data, max_rows, is_header)
 
 
 def _sniff(data: bytes) -> str:
@@ -122,6 +124,14 @@ def _sniff(data: bytes) -> str:
 
 def _decode(data: bytes) -> tuple[str, str]:
     not_text = _("This is not a text CSV file: save it from the spreadsheet as CSV (UTF-8) or as .xlsx.")
+    # Excel's "Unicode text" is UTF-16 with a byte-order mark (and tabs between cells).
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _refuse(not_text) from None
+        if "\x00" not in text:
+            return text, "utf-16"
     if b"\x00" in data:
         raise _refuse(not_text)
     if data.startswith(b"\xef\xbb\xbf"):
@@ -169,14 +179,14 @@ def _guess_delimiter(text: str) -> str:
     return ","
 
 
-def _read_csv(data: bytes, max_rows: int) -> Table:
+def _read_csv(data: bytes, max_rows: int, is_header=None) -> Table:
     text, encoding = _decode(data)
     delimiter, text = _sep_line(text)
     delimiter = delimiter or _guess_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records = ((number, [clean(c) for c in cells]) for number, cells in enumerate(reader, start=1))
-        header, rows = _collect(records, max_rows)
+        header, rows = _collect(records, max_rows, is_header)
     except csv.Error as exc:
         raise _refuse(_("The CSV file could not be read: %(error)s.", error=str(exc))) from None
     return Table(header[1], header[0], rows, "csv", encoding, delimiter)
@@ -201,7 +211,7 @@ def _cell_text(value) -> str:
     return clean(str(value))
 
 
-def _read_xlsx(data: bytes, max_rows: int) -> Table:
+def _read_xlsx(data: bytes, max_rows: int, is_header=None) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -223,7 +233,7 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
                 )
                 yield number, cells, numeric
 
-        header, rows = _collect(records(), max_rows)
+        header, rows = _collect(records(), max_rows, is_header)
     finally:
         book.close()
     return Table(header[1], header[0], rows, "xlsx")
@@ -232,10 +242,14 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
 # --- both -----------------------------------------------------------------------------
 
 
-def _collect(records, max_rows: int) -> tuple[tuple[int, tuple[str, ...]], list[Row]]:
-    """The first non-empty record is the header; the non-empty ones after it are rows,
-    cut to the header's width where the extra cells are empty."""
+HEADER_SEARCH_ROWS = 10  # non-empty rows above the header a sheet may have (a title, a date)
+
+
+def _collect(records, max_rows: int, is_header=None) -> tuple[tuple[int, tuple[str, ...]], list[Row]]:
+    """The header (see ``read_table``); the non-empty records after it are rows, cut to
+    the header's width where the extra cells are empty."""
     header: tuple[int, tuple[str, ...]] | None = None
+    above: list = []  # non-empty records before a header is recognised
     rows: list[Row] = []
     for number, cells, *rest in records:
         while cells and not cells[-1]:
@@ -243,13 +257,26 @@ def _collect(records, max_rows: int) -> tuple[tuple[int, tuple[str, ...]], list[
         if not cells:
             continue
         if header is None:
-            header = (number, tuple(cells))
+            if is_header is None or is_header(tuple(cells)):
+                header = (number, tuple(cells))
+                continue
+            above.append((number, cells, *rest))
+            if len(above) < HEADER_SEARCH_ROWS:
+                continue
+            # No row near the top looks like the header: the first one is, and the
+            # importer says which columns it expected.
+            header = (above[0][0], tuple(above[0][1]))
+            for n, c, *r in above[1:]:
+                rows.append(Row(n, tuple(c), r[0] if r else frozenset()))
             continue
         if len(rows) >= max_rows:
             raise _refuse(
                 _("The file has more than %(max)d rows; split it into smaller files.", max=max_rows)
             )
         rows.append(Row(number, tuple(cells), rest[0] if rest else frozenset()))
+    if header is None and above:
+        header = (above[0][0], tuple(above[0][1]))
+        rows = [Row(n, tuple(c), r[0] if r else frozenset()) for n, c, *r in above[1:]]
     if header is None:
         raise _refuse(_("The file is empty."))
     return header, rows

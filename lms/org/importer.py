@@ -211,6 +211,12 @@ class _Rows:
                     )
 
 
+def _header_test(kind: str):
+    """A row is the header when it names at least two of the kind's columns."""
+    expected = {_word(name).upper() for name, _required in COLUMNS[kind]}
+    return lambda cells: sum(_word(c).upper() in expected for c in cells) >= 2
+
+
 def _match_header(kind: str, table: sheets.Table) -> tuple[dict[str, int], dict[str, str]]:
     """Column name → index, and → the header as the file writes it. Missing, unknown or
     repeated columns refuse the whole file with one message naming them."""
@@ -859,7 +865,7 @@ def check(kind: str, data: bytes, *, admin=None, deactivate_missing: bool = Fals
     rows are listed in ``Outcome.errors``."""
     check_kind(kind)
     max_bytes, max_rows = limits()
-    table = sheets.read_table(data, max_bytes=max_bytes, max_rows=max_rows)
+    table = sheets.read_table(data, max_bytes=max_bytes, max_rows=max_rows, is_header=_header_test(kind))
     rows = _Rows(kind, table)
     outcome = Outcome(
         kind,

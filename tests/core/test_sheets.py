@@ -55,9 +55,10 @@ def test_windows_1252_is_the_fallback_and_is_reported():
 
 
 @pytest.mark.parametrize(
-    "data", [b"NIP,NAMA\n1,\x81\x8d\x90\n", b"NIP,NAMA\x00\n1,2\n", b"\xff\xfeN\x00I\x00P\x00"]
+    "data", [b"NIP,NAMA\n1,\x81\x8d\x90\n", b"NIP,NAMA\x00\n1,2\n", b"\xff\xfeN\x00\x00\x00P\x00"]
 )
 def test_bytes_that_are_neither_encoding_or_hold_nul_are_not_a_text_csv(data):
+    """UTF-16 is read (Excel's "Unicode text"), unless it holds NUL characters too."""
     assert "not a text CSV" in refused(data)
 
 

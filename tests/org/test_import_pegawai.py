@@ -409,3 +409,35 @@ def test_the_import_is_a_fixed_number_of_queries_whatever_the_rows(org):
         return len(queries)
 
     assert statements(60, 100) == statements(5, 300)
+
+
+# --- how official sheets are laid out ---------------------------------------------------------
+
+TITLE_ROWS = [["DAFTAR PEGAWAI DINAS KESEHATAN PROVINSI NTT"], ["Keadaan per 1 Desember 2026"], []]
+
+
+@pytest.mark.parametrize("make", [csv_bytes, xlsx_bytes], ids=["csv", "xlsx"])
+def test_title_rows_above_the_header_are_skipped_and_rows_keep_their_numbers(org, make):
+    rows = [
+        *TITLE_ROWS,
+        *pegawai_rows(person(KEPALA, "Kepala", jabatan="KADIS", unit="DINKES"), person(STAF, "Staf")),
+    ]
+    outcome = run(make(rows))
+    assert not outcome.errors and len(outcome.created) == 2
+    bad = [*TITLE_ROWS, *pegawai_rows(person(KEPALA, "Kepala", unit="NOWHERE"))]
+    assert errors(importer.check("pegawai", make(bad))) == [(5, "KODE_UNIT")]  # as the sheet numbers it
+
+
+def test_a_sheet_without_a_header_row_near_the_top_names_the_expected_header(org):
+    rows = [["Daftar"], [KEPALA, "Kepala", "PNS", "III/a", "KADIS", "DINKES", "", ""]]
+    with pytest.raises(importer.DomainError) as refused:
+        importer.check("pegawai", csv_bytes(rows))
+    assert "The header row (row 1) must be" in refused.value.message
+
+
+def test_excel_unicode_text_utf16_with_tabs_is_read(org):
+    rows = pegawai_rows(person(KEPALA, "Kepala Dinas Ñusa", jabatan="KADIS", unit="DINKES"))
+    text = "\r\n".join("\t".join(r) for r in rows) + "\r\n"
+    outcome = run(b"\xff\xfe" + text.encode("utf-16-le"))
+    assert not outcome.errors and outcome.encoding == "utf-16" and outcome.delimiter == "\t"
+    assert people()[KEPALA].nama == "Kepala Dinas Ñusa"

@@ -285,18 +285,25 @@ def zone(value: str) -> str | None:
     return ZONE_WORDS.get(value.upper()) or by_name.get(value.replace(" ", "").lower())
 
 
+# Personnel systems write the rank with it: "Penata Muda (III/a)", "III/a - Penata Muda",
+# "Pembina Tk. I, IV/b". Only a golongan written with its slash is taken from such text.
+_PANGKAT_WITH_GOLONGAN = re.compile(r"(?<![A-Za-z])(IV|III|II|I)\s*/\s*([a-eA-E])(?![A-Za-z])")
+_GOLONGAN_WORD = re.compile(r"^GOL(ONGAN)?/?")
+
+
 def golongan(value: str, status_asn: str) -> str:
     """A golongan as the lists write it ("III/a", "IX"), from what spreadsheets hold
     ("III-a", "IIIa", "iii / a", "3a"; for PPPK "9" or "ix"). Raises DomainError."""
     text = re.sub(r"\s+", "", value).upper().replace("-", "/").replace(".", "/").replace("\\", "/")
     if status_asn == "PPPK":
+        text = _GOLONGAN_WORD.sub("", text)
         found = _ROMAN.get(text) or (text if text in GOLONGAN_PPPK else None)
         if found:
             return found
         raise DomainError(_("Unknown golongan %(g)s: a PPPK has I to XVII.", g=value))
-    match = _GOLONGAN_PNS.match(text)
+    match = _GOLONGAN_PNS.match(text) or _PANGKAT_WITH_GOLONGAN.search(value)
     if match:
-        found = f"{_ARABIC_PNS.get(match[1], match[1])}/{match[2].lower()}"
+        found = f"{_ARABIC_PNS.get(match[1].upper(), match[1].upper())}/{match[2].lower()}"
         if found in GOLONGAN:
             return found
     raise DomainError(_("Unknown golongan/ruang %(g)s: a PNS has I/a to IV/e.", g=value))

@@ -117,7 +117,8 @@ def test_employees_are_created_with_atasan_given_later_and_without_accounts(org)
     ("status", "written", "stored"),
     [("PNS", "III/a", "III/a"), ("PNS", "III-a", "III/a"), ("PNS", "IIIa", "III/a"), ("PNS", "iii / a", "III/a"),
      ("PNS", "3a", "III/a"), ("PNS", "IV/E", "IV/e"), ("PNS", "II.b", "II/b"), ("PPPK", "xvii", "XVII"),
-     ("PPPK", "5", "V"), ("PNS", "", None)],
+     ("PPPK", "5", "V"), ("PNS", "", None), ("PNS", "Penata Muda (III/a)", "III/a"),
+     ("PNS", "IV/b - Pembina Tk. I", "IV/b"), ("PPPK", "Golongan IX", "IX"), ("PPPK", "Gol. 7", "VII")],
 )  # fmt: skip
 def test_golongan_is_normalised_for_the_status(org, status, written, stored):
     outcome = run(csv_bytes(pegawai_rows(person(STAF, status=status, golongan=written))))

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
@@ -25,10 +24,9 @@ from lms.core.forms import flash_error, put_error
 from lms.core.i18n import format_moment
 from lms.core.mail import mail_configured
 from lms.core.web import safe_next
-from lms.extensions import db
-from lms.org.models import UnitKerja
+from lms.org.admin import unit_options
 from lms.org.routes import register_employee_panel
-from lms.org.services import managed_unit_ids, manages_unit, unit_in_scope
+from lms.org.services import managed_unit_ids, manages_unit
 
 NO_STORE = {"Cache-Control": "private, no-store"}
 FORMATS = ("page", "xlsx", "pdf")
@@ -136,13 +134,9 @@ def activate():
 
 
 def _unit_choices(admin) -> list[SelectChoice]:
-    units = db.session.execute(
-        select(UnitKerja.id, UnitKerja.nama, UnitKerja.kode)
-        .where(unit_in_scope(admin, UnitKerja.id), UnitKerja.closed_at.is_(None))
-        .order_by(UnitKerja.nama)
-    ).all()
     return [SelectChoice("", _("Choose a unit"))] + [
-        SelectChoice(str(u.id), f"{u.nama} ({u.kode})") for u in units
+        SelectChoice(str(unit_id), label)
+        for unit_id, label in unit_options(admin)  # the tree, indented
     ]
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from lms.core.errors import DomainError, ForbiddenError
 from lms.core.forms import flash_error, put_error
 from lms.extensions import db
+from lms.org.admin import unit_options
 from lms.org.data import JENIS_JABATAN
-from lms.org.models import Jabatan, UnitKerja
-from lms.org.services import unit_in_scope
+from lms.org.models import Jabatan
 from lms.progress import rules
 from lms.progress.rule_forms import RuleForm, choices
 from lms.progress.services import published_courses
@@ -34,11 +34,7 @@ def _choices(form: RuleForm) -> RuleForm:
     """The lists to choose from: published courses, the open units the admin manages,
     positions and kinds of position; empty means any (save the course)."""
     courses = [(str(k.id), k.title) for k in published_courses()]
-    units = db.session.execute(
-        select(UnitKerja.id, UnitKerja.nama)
-        .where(UnitKerja.closed_at.is_(None), unit_in_scope(current_user, UnitKerja.id))
-        .order_by(UnitKerja.nama)
-    ).all()
+    units = unit_options(current_user)  # the tree, indented
     everyone = [("", _("Every unit"))] if current_user.admin_unit_id is None else []
     positions = db.session.execute(select(Jabatan.id, Jabatan.nama).order_by(Jabatan.nama)).all()
     kinds = [(key, str(label)) for key, (label, _kind) in JENIS_JABATAN.items()]

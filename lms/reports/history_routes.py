@@ -7,16 +7,13 @@ from datetime import date
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from lms.accounts.access import admin_required
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.export import check_format, download
 from lms.core.time import Period, local_today
 from lms.core.web import date_arg, int_arg
-from lms.extensions import db
-from lms.org.models import UnitKerja
-from lms.org.services import unit_in_scope
+from lms.org.admin import unit_options
 from lms.reports import history
 from lms.reports.routes import bp
 
@@ -45,11 +42,7 @@ def _filters() -> history.HistoryFilter:
 
 
 def _units():
-    return db.session.execute(
-        select(UnitKerja.id, UnitKerja.nama)
-        .where(unit_in_scope(current_user, UnitKerja.id))
-        .order_by(UnitKerja.nama)
-    ).all()
+    return unit_options(current_user, open_only=False)  # the tree, indented; closed units too
 
 
 @bp.get("/admin/riwayat-diklat")

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from lms import signals
 from lms.accounts.models import User, UserSession
 from lms.core import audit
+from lms.core.db import chunked
 from lms.core.errors import DomainError, ForbiddenError, NotFoundError
 from lms.extensions import db
 from lms.org.models import Pegawai, UnitKerja
@@ -119,14 +120,11 @@ def account_state(pegawai: Pegawai) -> AccountState:
     return AccountState(user, state, user.last_login_at)
 
 
-CHUNK = 5000
-
-
 @signals.people_changed.connect
 def _end_sessions_of_deactivated(sender, pegawai_ids, **kwargs):
     """A deactivated employee cannot sign in, and is signed out where they still are."""
     ids = list(pegawai_ids)
-    for start in range(0, len(ids), CHUNK):  # a bulk import may name thousands at once
-        gone = select(Pegawai.id).where(Pegawai.id.in_(ids[start : start + CHUNK]), Pegawai.aktif.is_(False))
+    for part in chunked(ids):  # a bulk import may name thousands at once
+        gone = select(Pegawai.id).where(Pegawai.id.in_(part), Pegawai.aktif.is_(False))
         users = select(User.id).where(User.pegawai_id.in_(gone))
         db.session.execute(delete(UserSession).where(UserSession.user_id.in_(users)))

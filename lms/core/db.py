@@ -24,6 +24,17 @@ log = logging.getLogger(__name__)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+# Ids per IN (...) list: well under every database's limit on bound parameters.
+IN_LIST_SIZE = 5000
+
+
+def chunked(items: list, size: int = IN_LIST_SIZE):
+    """``items`` in slices of at most ``size``: bulk statements over thousands of ids or
+    rows stay within the databases' limits on parameters."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 class WriteOnRead(RuntimeError):
     """A GET changed the database: a bug, refused loudly in tests."""
 

@@ -22,6 +22,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from lms import signals
 from lms.accounts.models import User
 from lms.catalog.models import Kursus
+from lms.core.db import chunked
 from lms.core.errors import NotFoundError
 from lms.core.ids import is_valid_id, new_id
 from lms.core.mail import send_mail
@@ -56,11 +57,8 @@ def _insert_ignore(rows: list[dict]) -> int:
         from sqlalchemy.dialects.sqlite import insert
     now = utcnow()
     made = 0
-    for start in range(0, len(rows), CHUNK):
-        values = [
-            {"id": new_id(), "created_at": now, "params": {}, "link": "/", **row}
-            for row in rows[start : start + CHUNK]
-        ]
+    for part in chunked(rows, CHUNK):
+        values = [{"id": new_id(), "created_at": now, "params": {}, "link": "/", **row} for row in part]
         statement = (
             insert(Pengingat.__table__)
             .values(values)

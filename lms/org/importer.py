@@ -31,6 +31,7 @@ from sqlalchemy import select, update
 
 from lms import signals
 from lms.core import audit, sheets
+from lms.core.db import chunked
 from lms.core.errors import DomainError
 from lms.core.i18n import ZONES
 from lms.core.time import utcnow
@@ -331,11 +332,6 @@ def clean_nip(raw: str, numeric: bool) -> str:
 def _scope(admin) -> set[int] | None:
     ids = managed_unit_ids(admin) if admin is not None else None
     return None if ids is None else set(db.session.scalars(ids))
-
-
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _text(rows: _Rows, row: sheets.Row, column: str, what: str, limit: int) -> str:
@@ -798,7 +794,7 @@ def _write_pegawai(outcome, to_create, to_update, ids, units, jabatan) -> list[i
     _bulk_update(Pegawai, changes)
     leaving = [ids[c.key] for c in outcome.deactivated]
     now = utcnow()
-    for chunk in _chunks(leaving):
+    for chunk in chunked(leaving, _CHUNK):
         db.session.execute(
             update(Pegawai).where(Pegawai.id.in_(chunk)).values(aktif=False, nonaktif_at=now),
             execution_options={"synchronize_session": False},
@@ -825,7 +821,7 @@ def _insert(model, key: str, rows: list[dict]) -> dict[str, int]:
     returns key → new id."""
     table = model.__table__
     found: dict[str, int] = {}
-    for chunk in _chunks(rows, 5000):
+    for chunk in chunked(rows):
         result = db.session.execute(table.insert().returning(table.c.id, table.c[key]), chunk)
         found.update({row[1]: row[0] for row in result})
     return found
@@ -833,7 +829,7 @@ def _insert(model, key: str, rows: list[dict]) -> dict[str, int]:
 
 def _bulk_update(model, rows: list[dict]) -> None:
     """UPDATE … WHERE id = :id for each dict, sent as executemany batches."""
-    for chunk in _chunks(rows, 5000):
+    for chunk in chunked(rows):
         db.session.execute(update(model), chunk, execution_options={"synchronize_session": False})
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import aliased
 from lms import signals
 from lms.catalog.models import Kursus
 from lms.core import audit
+from lms.core.db import chunked
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.time import Period, local_today, utc_to_local_date, utcnow
 from lms.extensions import db
@@ -35,7 +36,7 @@ from lms.org.data import JENIS_JABATAN, STATUS_ASN
 from lms.org.models import Jabatan, Pegawai, UnitKerja
 from lms.org.services import manages_unit, unit_in_scope, unit_subtree_cte
 from lms.progress.models import DUE_KINDS, AturanWajib, CourseCompletion, Enrolment, Kewajiban
-from lms.progress.services import chunks, forget, renew_many
+from lms.progress.services import forget, renew_many
 
 PREVIEW_SIZE = 50
 MAX_DUE_DAYS = 3650
@@ -540,7 +541,7 @@ def _close(rule, leaving, now) -> int:
     lose a due date that came only from a rule."""
     ids = sorted({d.id for d in leaving})
     people = sorted({d.pegawai_id for d in leaving})
-    for part in chunks(ids):
+    for part in chunked(ids):
         db.session.execute(
             update(Kewajiban)
             .where(Kewajiban.id.in_(part))
@@ -569,7 +570,7 @@ def _redate_mandatory(kursus_id: int, people: list[int]) -> None:
         )
         .scalar_subquery()
     )
-    for part in chunks(people):
+    for part in chunked(people):
         db.session.execute(
             update(Enrolment)
             .where(
@@ -607,7 +608,7 @@ def _on_people_changed(sender, pegawai_ids: list[int], **extra) -> None:
         db.session.scalars(select(AturanWajib).where(AturanWajib.aktif.is_(True)).order_by(AturanWajib.id))
     )
     today = local_today()
-    for part in chunks(ids):
+    for part in chunked(ids):
         for rule in rules:
             apply_rule(rule, today=today, only=part)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from lms import signals
 from lms.catalog.models import Kursus, Modul
 from lms.core import audit
+from lms.core.db import chunked
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.time import Period, local_today, utc_to_local_date, utcnow
 from lms.extensions import db
@@ -293,13 +294,6 @@ def _on_quiz_submitted(sender, attempt: Attempt, kursus_id: int, **extra):
 
 # --- passes: a course done again ---------------------------------------------------------
 
-CHUNK = 5000  # ids per IN (...) list: well under every database's limit on parameters
-
-
-def chunks(ids: list[int], size: int = CHUNK):
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
 
 def forget(model, pegawai_ids) -> None:
     """Expire the loaded rows of ``model`` for these people after a bulk statement wrote
@@ -336,7 +330,7 @@ def renew_many(kursus: Kursus, passes: dict[int, tuple[int, date | None]], start
     )
     modules = select(Modul.id).where(Modul.kursus_id == kursus.id)
     ids = sorted(passes)
-    for part in chunks(ids):
+    for part in chunked(ids):
         db.session.execute(
             delete(ModuleCompletion)
             .where(ModuleCompletion.pegawai_id.in_(part), ModuleCompletion.modul_id.in_(modules))

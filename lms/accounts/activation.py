@@ -46,6 +46,7 @@ from lms.core.db import after_commit
 from lms.core.errors import DomainError
 from lms.core.i18n import format_moment
 from lms.core.mail import mail_configured, send_mail, send_mails
+from lms.core.text import grouped
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai, UnitKerja
@@ -94,8 +95,7 @@ def new_code() -> str:
 
 
 def display_code(code: str) -> str:
-    """K7QM3XWDRT → K7QM-3XWD-RT, easy to read out and type."""
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+    return grouped(code)
 
 
 def normalise_code(raw: str) -> str:
@@ -387,7 +387,7 @@ def make_reset_code(issuer, person: Person) -> ResetOutcome:
     [issued] = issue([person], purpose, issuer.pegawai_id)
     if mail_configured() and person.email:
         db.session.flush()  # a refused insert must not leave a mailed code behind
-        subject, body = _reset_mail(issued)
+        subject, body = _code_mail(issued)
         if send_mail(person.email, subject, body):
             return ResetOutcome(issued, mask_email(person.email))
         log.warning("reset code for pegawai %s not mailed; shown to the admin", person.pegawai_id)
@@ -400,12 +400,12 @@ def mail_codes(issued: list[IssuedCode]) -> tuple[list[IssuedCode], list[IssuedC
     if not mail_configured():
         return [], list(issued)
     with_address = [c for c in issued if c.person.email]
-    sent = send_mails([(c.person.email, *_reset_mail(c)) for c in with_address])
+    sent = send_mails([(c.person.email, *_code_mail(c)) for c in with_address])
     mailed = {id(c) for c, ok in zip(with_address, sent, strict=True) if ok}
     return [c for c in issued if id(c) in mailed], [c for c in issued if id(c) not in mailed]
 
 
-def _reset_mail(issued: IssuedCode) -> tuple[str, str]:
+def _code_mail(issued: IssuedCode) -> tuple[str, str]:
     # The employee's language is not known: the agency's default.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = _("Your code to set a password")

@@ -13,6 +13,7 @@ from lms import signals
 from lms.catalog.models import Kursus
 from lms.core import audit
 from lms.core.errors import DomainError, NotFoundError
+from lms.core.text import grouped
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.org.agency import get_instansi
@@ -41,7 +42,7 @@ def normalise_code(raw: str) -> str | None:
 
 
 def display_code(code: str) -> str:
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+    return grouped(code)
 
 
 # What a revocation changes, as the audit log keeps it.

@@ -19,6 +19,7 @@ from lms import signals
 from lms.core import audit
 from lms.core.errors import DomainError, ForbiddenError, NotFoundError
 from lms.core.i18n import ZONES
+from lms.core.text import is_email
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.org.data import JENIS_JABATAN, JENIS_UNIT
@@ -35,7 +36,6 @@ from lms.org.services import (
 
 PAGE_SIZE = 50
 KODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,39}")
-EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 # --- shared checks ------------------------------------------------------------------------
@@ -583,7 +583,7 @@ def _email(raw: str | None) -> str | None:
     email = (raw or "").strip()
     if not email:
         return None
-    if len(email) > 200 or not EMAIL_RE.fullmatch(email):
+    if not is_email(email):
         raise DomainError(_("Give an email address such as nama@instansi.go.id."), field="email")
     return email
 

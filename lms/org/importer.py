@@ -34,6 +34,7 @@ from lms.core import audit, sheets
 from lms.core.db import chunked
 from lms.core.errors import DomainError
 from lms.core.i18n import ZONES
+from lms.core.text import is_email
 from lms.core.time import utcnow
 from lms.extensions import db
 from lms.org.data import GOLONGAN, GOLONGAN_PPPK, JENIS_JABATAN, JENIS_UNIT, STATUS_ASN
@@ -111,7 +112,6 @@ ZONE_WORDS = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayap
 
 PREVIEW_ROWS = 20
 _CHUNK = 1000
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _SCIENTIFIC = re.compile(r"^\d+([.,]\d+)?[eE][+-]?\d+$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 _GOLONGAN_PNS = re.compile(r"^(IV|III|II|I|[1-4])/?([A-E])$")
@@ -628,7 +628,7 @@ def _read_person(rows: _Rows, row: sheets.Row, units, jabatan, scope) -> _Person
             _("No position has the code %(kode)s: import the positions first.", kode=kode_jabatan),
         )
     email = rows.value(row, "EMAIL") or None
-    if email and (len(email) > 200 or not _EMAIL.match(email)):
+    if email and not is_email(email):
         rows.error(row, "EMAIL", _("%(value)s is not an email address.", value=email))
     atasan = _nip_cell(rows, row, "NIP_ATASAN") or None
     values = {"nama": nama, "status_asn": status, "golongan": grade, "unit": kode_unit, "jabatan": kode_jabatan,

@@ -9,7 +9,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from lms.core import audit
 from lms.extensions import db
 
 
@@ -77,7 +76,6 @@ def _import_package(path: Path) -> list[tuple[str, str]]:
 @click.option("--force", is_flag=True, help="Replace the file if it exists.")
 def export_command(slug: str, output: Path | None, force: bool):
     """Write a course's working copy as a package: a zip of its kursus/<slug>/ folder."""
-    from sqlalchemy import select
 
     from lms.authoring.packages import export_zip, package_name
     from lms.catalog.models import Kursus
@@ -142,36 +140,15 @@ akun_cli = AppGroup("akun", help="Accounts: the first admin of an empty database
 def make_admin_command(nip: str):
     """Make an imported employee an admin of the whole agency and print a one-time code
     to activate (or reset) their account at /aktivasi: how the first admin gets in."""
-    from lms.accounts.activation import Person, activation_url, issue
-    from lms.accounts.models import User
+    from lms.accounts.activation import activation_url, issue, person_for
+    from lms.accounts.roles import make_first_admin
     from lms.org.services import find_by_nip
 
     pegawai = find_by_nip(nip)
     if pegawai is None or not pegawai.aktif:
         raise click.ClickException(f"No active employee has the NIP {nip!r}: import the employees first.")
-    user = db.session.scalar(select(User).where(User.pegawai_id == pegawai.id))
-    if user is None:
-        user = User(pegawai=pegawai, password_hash=None)
-        db.session.add(user)
-    before = {"is_admin": user.is_admin, "admin_unit_id": user.admin_unit_id}
-    user.is_admin, user.admin_unit_id = True, None
-    db.session.flush()
-    audit.record(
-        "akun.roles",
-        "pegawai",
-        pegawai.nip,
-        pegawai.nama,
-        before=before,
-        after={"is_admin": True, "admin_unit_id": None},
-    )
-    person = Person(
-        pegawai.id,
-        pegawai.nip,
-        pegawai.nama,
-        pegawai.unit.nama,
-        pegawai.email,
-        user.password_hash is not None,
-    )
+    admin = make_first_admin(pegawai)
+    person = person_for(admin, pegawai.nip)
     [code] = issue([person], "reset" if person.activated else "activate", None)
     db.session.commit()
     click.echo(f"{pegawai.nama} ({pegawai.nip}) is an admin of the whole agency.")
@@ -202,7 +179,6 @@ soal_cli = AppGroup("soal", help="A course's question bank: GIFT and Moodle XML 
 
 
 def _course_id(slug: str) -> int:
-    from sqlalchemy import select
 
     from lms.catalog.models import Kursus
 

@@ -100,6 +100,21 @@ def set_roles(target, *, is_admin: bool, is_pengajar: bool, admin_unit_id: int |
     return user
 
 
+def make_first_admin(pegawai: Pegawai) -> User:
+    """Make ``pegawai`` an admin of the whole agency, from the command line (``flask akun
+    admin``): how an empty database gets its first admin, so no admin's check applies.
+    The account is created, waiting for activation, when there is none."""
+    user = user_of(pegawai.id)
+    before = _state(user)
+    if user is None:
+        user = User(pegawai=pegawai, password_hash=None)
+        db.session.add(user)
+    user.is_admin, user.admin_unit_id = True, None
+    db.session.flush()
+    audit.record("akun.roles", "pegawai", pegawai.nip, pegawai.nama, before=before, after=_state(user))
+    return user
+
+
 @dataclass(frozen=True)
 class AccountState:
     user: User | None

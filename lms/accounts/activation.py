@@ -51,7 +51,7 @@ from lms.core.time import utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai, UnitKerja
 from lms.org.nip import normalise
-from lms.org.services import managed_unit_ids, manages_unit, unit_in_scope, unit_subtree_cte
+from lms.org.services import manages_unit, unit_in_scope, unit_subtree_cte, whole_agency
 
 log = logging.getLogger(__name__)
 
@@ -272,10 +272,6 @@ def parse_nip_list(text: str) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(nips)), bad
 
 
-def _limited(issuer) -> bool:
-    return managed_unit_ids(issuer) is not None
-
-
 def select_people(issuer, req: IssueRequest) -> Selection:
     """Whom an issue covers: a unit (and its sub-units) or a list of NIPs, in the issuer's
     scope. A list naming anyone unknown, inactive or outside the issuer's units issues
@@ -310,7 +306,7 @@ def select_people(issuer, req: IssueRequest) -> Selection:
     else:
         raise DomainError(_("Choose one of your units, or paste a list of NIPs."), field="unit")
     chosen = [r for r in rows if not (req.only_without_account and r.activated)]
-    allowed = [r for r in chosen if not (r.is_admin and _limited(issuer))]
+    allowed = [r for r in chosen if not (r.is_admin and not whole_agency(issuer))]
     selection = Selection([_person(r) for r in allowed], len(rows) - len(chosen), len(chosen) - len(allowed))
     if not selection.people:
         field = "nips" if listed else "unit"
@@ -346,7 +342,7 @@ def person_for(issuer, raw_nip: str) -> Person | None:
     row = db.session.execute(_people_query(issuer).where(Pegawai.nip == normalise(raw_nip)[:40])).first()
     if row is None:
         return None
-    if row.is_admin and _limited(issuer):
+    if row.is_admin and not whole_agency(issuer):
         raise DomainError(_("Only an agency-wide admin can make a code for an admin account."))
     return _person(row)
 

@@ -15,7 +15,7 @@ from lms.core.forms import flash_error
 from lms.core.web import int_arg
 from lms.org.admin import unit_options
 from lms.org.routes import register_employee_panel
-from lms.org.services import find_by_nip, managed_unit_ids, manages_unit
+from lms.org.services import find_by_nip, manages_unit, whole_agency
 
 WHOLE_AGENCY = "semua"
 
@@ -35,7 +35,7 @@ def _roles_panel(pegawai, viewer):
             "pegawai": pegawai,
             "account": account,
             "current": current,
-            "whole": managed_unit_ids(viewer) is None,
+            "whole": whole_agency(viewer),
             "units": unit_options(viewer, open_only=False),
             "own": pegawai.id == viewer.pegawai_id,
         }

@@ -21,7 +21,7 @@ from lms.core.db import chunked
 from lms.core.errors import DomainError, ForbiddenError, NotFoundError
 from lms.extensions import db
 from lms.org.models import Pegawai, UnitKerja
-from lms.org.services import managed_unit_ids, manages_unit
+from lms.org.services import manages_unit, whole_agency
 
 
 def user_of(pegawai_id: int) -> User | None:
@@ -39,10 +39,6 @@ def _state(user: User | None) -> dict:
     }
 
 
-def _whole(admin) -> bool:
-    return managed_unit_ids(admin) is None
-
-
 def _check_admin_change(by, target: User | None, is_admin: bool, admin_unit_id: int | None) -> None:
     """The admin part of the rules; only called when the admin role or its scope changes."""
     if target is not None and target.id == by.id:
@@ -51,14 +47,14 @@ def _check_admin_change(by, target: User | None, is_admin: bool, admin_unit_id: 
         )
     if target is not None and target.is_admin:
         # Changing someone's admin role needs a reach at least as wide as theirs.
-        if target.admin_unit_id is None and not _whole(by):
+        if target.admin_unit_id is None and not whole_agency(by):
             raise ForbiddenError(_("Only admins of the whole agency change the role of another such admin."))
         if target.admin_unit_id is not None and not manages_unit(by, target.admin_unit_id):
             raise ForbiddenError(_("This admin runs a unit outside yours."))
     if not is_admin:
         return
     if admin_unit_id is None:
-        if not _whole(by):
+        if not whole_agency(by):
             raise DomainError(
                 _("Only admins of the whole agency make someone admin of the whole agency; choose a unit."),
                 field="admin_unit_id",

@@ -27,11 +27,11 @@ from lms.org.models import Jabatan, Pegawai, UnitKerja
 from lms.org.nip import normalise
 from lms.org.services import (
     atasan_cycle,
-    managed_unit_ids,
     manages_unit,
     unit_in_scope,
     unit_subtree_cte,
     validate_pegawai,
+    whole_agency,
 )
 
 PAGE_SIZE = 50
@@ -39,10 +39,6 @@ KODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,39}")
 
 
 # --- shared checks ------------------------------------------------------------------------
-
-
-def whole_agency(admin) -> bool:
-    return bool(getattr(admin, "is_admin", False)) and managed_unit_ids(admin) is None
 
 
 def _text(value: str | None, field_name: str, message: str, limit: int = 200) -> str:

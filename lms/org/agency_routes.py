@@ -18,6 +18,7 @@ from lms.core.errors import DomainError, ForbiddenError
 from lms.core.forms import put_error
 from lms.org import agency
 from lms.org.routes import bp
+from lms.org.services import whole_agency
 from lms.storage import PREVIEW, StorageError, storage
 
 
@@ -44,7 +45,7 @@ class RemoveLogoForm(FlaskForm):
 
 
 def _whole_agency_admin() -> None:
-    if current_user.admin_unit_id is not None:
+    if not whole_agency(current_user):
         raise ForbiddenError(_("The agency's settings are for admins of the whole agency."))
 
 

@@ -66,6 +66,11 @@ def managed_unit_ids(admin):
     return select(tree.c.id)
 
 
+def whole_agency(admin) -> bool:
+    """An admin who runs every unit (not limited to one with ``admin_unit_id``)."""
+    return bool(getattr(admin, "is_admin", False)) and managed_unit_ids(admin) is None
+
+
 def unit_in_scope(admin, unit_column):
     """An SQL condition: the unit in ``unit_column`` is one the admin runs."""
     ids = managed_unit_ids(admin)
@@ -87,7 +92,7 @@ def visible_to(viewer, column):
     """An SQL condition: the employee in ``column`` is the viewer, in the viewer's team,
     or in the units the viewer runs as an admin. One query answers the same way, and
     takes the same time, whether a person does not exist or is not the viewer's to see."""
-    if viewer.is_admin and managed_unit_ids(viewer) is None:
+    if whole_agency(viewer):
         return true()
     team = team_cte(viewer.pegawai_id)
     seen = or_(column == viewer.pegawai_id, column.in_(select(team.c.id)))

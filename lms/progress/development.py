@@ -19,7 +19,7 @@ from lms.core.ids import is_valid_id, new_id
 from lms.core.time import local_today, utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai
-from lms.org.services import managed_unit_ids, visible_to
+from lms.org.services import visible_to, whole_agency
 from lms.progress.models import JENIS_PENGEMBANGAN, Pengembangan
 from lms.storage import PRIVATE, storage
 
@@ -147,7 +147,7 @@ def may_verify(viewer, record: Pengembangan) -> bool:
     """The employee's supervisors up the chain, or an admin; never the employee."""
     if record.pegawai_id == viewer.pegawai_id:
         return False
-    if viewer.is_admin and managed_unit_ids(viewer) is None:
+    if whole_agency(viewer):
         return True
     return bool(
         db.session.scalar(

@@ -13,13 +13,14 @@ from lms.core.errors import ForbiddenError
 from lms.core.export import NipCell, Sheet, check_format, download
 from lms.core.i18n import zone_label
 from lms.core.web import date_arg, int_arg
+from lms.org.services import whole_agency
 from lms.reports import audit
 from lms.reports.routes import bp
 
 
 def _require_agency_admin() -> None:
     """The log shows every unit's changes: an admin limited to a unit may not read it."""
-    if not (current_user.is_admin and current_user.admin_unit_id is None):
+    if not whole_agency(current_user):
         raise ForbiddenError(_("The audit log is for admins of the whole agency."))
 
 

@@ -81,6 +81,12 @@ class Config:
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
     # Seconds a quiz submission may arrive after its time limit (network delay).
     QUIZ_GRACE_SECONDS = _int("QUIZ_GRACE_SECONDS", 30)
+    # A course downloaded for offline use carries a signed token for one quiz attempt and
+    # for its modules' completions; results made under it are taken this many days.
+    OFFLINE_TOKEN_DAYS = _int("OFFLINE_TOKEN_DAYS", 30)
+    # A sync file carried from a device without network: its largest size and item count.
+    SYNC_FILE_MAX_BYTES = _int("SYNC_FILE_MAX_BYTES", 2 * 1024 * 1024)
+    SYNC_MAX_ITEMS = _int("SYNC_MAX_ITEMS", 200)
 
     # Email (activation codes, reminders). Without SMTP_HOST nothing is sent by email.
     SMTP_HOST = os.environ.get("SMTP_HOST", "")

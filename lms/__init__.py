@@ -136,6 +136,7 @@ def _register_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from lms.accounts.routes import bp as accounts
+    from lms.api.routes import bp as api
     from lms.authoring.routes import bp as authoring
     from lms.catalog.routes import bp as catalog
     from lms.certificates.routes import bp as certificates
@@ -159,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
         certificates,
         notifications,
         reports,
+        api,
     ):
         app.register_blueprint(blueprint)
 

@@ -100,6 +100,20 @@ progress.attempt[unknown]           GET  /percobaan/{unknown_id}                
 catalog.media                       GET  /media/{media}                                    302 200 200 200 200 200 200
 catalog.media[draft]                GET  /media/{draft_media}                              302 404 404 404 404 200 200
 
+# the offline client: the learner is enrolled in {course} and has used both its attempts
+api.service_worker                  GET  /sw.js                                            200 200 200 200 200 200 200
+api.manifest                        GET  /manifest.webmanifest                             200 200 200 200 200 200 200
+api.course_package                  GET  /kursus/{course}/luring.json                      302 200 403 403 403 403 403
+api.course_package[draft]           GET  /kursus/{draft}/luring.json                       302 404 404 404 404 403 403
+api.course_package[unknown]         GET  /kursus/tidak-ada/luring.json                     302 404 404 404 404 404 404
+api.offline_quiz                    GET  /kursus/{course}/kuis/luring                      302 409 403 403 403 403 403
+api.offline_quiz[draft]             GET  /kursus/{draft}/kuis/luring                       302 404 404 404 404 403 403
+api.receive                         POST /luring/sinkron                                   302 200 200 200 200 200 200
+api.sync_page                       GET  /luring                                           302 200 200 200 200 200 200
+api.upload                          POST /luring                                           302 400 400 400 400 400 400
+api.offline_fallback                GET  /luring/tanpa-jaringan                            302 200 200 200 200 200 200
+accounts.save_data                  POST /akun/hemat-data                                  302 302 302 302 302 302 302
+
 # certificates: the learner has one, {certificate}
 certificates.pdf                    GET  /sertifikat/{certificate}.pdf                     302 200 404 200 404 404 200
 certificates.pdf[unknown]           GET  /sertifikat/{unknown_certificate}.pdf             302 404 404 404 404 404 404
@@ -269,6 +283,7 @@ FORMS = {
 }
 JSON_BODIES = {
     "progress.autosave": {"question": "q4", "answer": "JP"},
+    "api.receive": {"items": []},
 }
 
 

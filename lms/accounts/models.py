@@ -24,6 +24,8 @@ class User(UserMixin, db.Model):
     # An admin limited to this unit and the units below it; None: the whole agency.
     admin_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit_kerja.id", ondelete="SET NULL"))
     is_pengajar: Mapped[bool] = mapped_column(default=False)
+    # Data saver: pictures in modules load only when tapped.
+    save_data: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]

@@ -92,6 +92,18 @@ def account():
     ), status
 
 
+@bp.post("/akun/hemat-data")
+@login_required
+def save_data():
+    """Data saver: pictures in modules load only when tapped."""
+    services.set_save_data(current_user, request.form.get("save_data") == "1")
+    if current_user.save_data:
+        flash(_("Data saver is on: pictures in modules load only when you tap them."), "success")
+    else:
+        flash(_("Data saver is off: pictures in modules load with the page."), "success")
+    return redirect(url_for(".account"))
+
+
 @bp.post("/akun/keluar-semua")
 @login_required
 def logout_everywhere():

@@ -290,3 +290,7 @@ def device_label(user_agent: str) -> str:
     browser = next((name for mark, name in _BROWSERS if mark in user_agent), "")
     system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
     return " · ".join(part for part in (browser, system) if part)
+
+
+def set_save_data(user: User, on: bool) -> None:
+    user.save_data = on

@@ -10,8 +10,9 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, request, url_for
+from flask import Flask, Response, abort, current_app, request, session, url_for
 from werkzeug.routing import IntegerConverter
+from werkzeug.security import safe_join
 from werkzeug.urls import iri_to_uri
 
 CSP = (
@@ -47,6 +48,14 @@ class StaticFingerprints:
         return self._hashes[filename]
 
 
+def compact_js(source: str) -> str:
+    """A script as sent: without its comment lines and indentation, which are for its
+    readers (a quarter of its compressed bytes). Only whole-line ``//`` comments go, so
+    no string or expression is touched; the scripts have no multi-line strings."""
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+
+
 def cache_forever(response):
     """For responses whose URL changes with their content (fingerprinted files)."""
     response.cache_control.no_cache = None
@@ -56,17 +65,53 @@ def cache_forever(response):
     return response
 
 
+def static_url(filename: str) -> str:
+    """The fingerprinted URL of a static file (see StaticFingerprints)."""
+    fingerprints = current_app.extensions["static_fingerprints"]
+    return url_for("static", filename=filename, v=fingerprints.version(filename))
+
+
+# Every render of a form gets a fresh CSRF token, yet any of them is valid for the
+# session: the page's revision is what it shows without them.
+_CSRF_VALUE = re.compile(r'(name="csrf_token"(?: type="hidden")? value=")[^"]*"')
+
+
+def revalidated(html: str) -> Response:
+    """A page that a browser (or the service worker) may keep and ask again about: it gets
+    an ETag of what it shows and ``Cache-Control: private, no-cache``, and a revisit whose
+    copy is still right is answered 304 with no body. The session's CSRF secret is part
+    of the tag, so a copy kept from an earlier sign-in is never reused with stale tokens."""
+    secret = str(session.get("csrf_token", ""))
+    tag = hashlib.sha256((secret + "\x1f" + _CSRF_VALUE.sub(r"\1", html)).encode()).hexdigest()[:32]
+    for candidate in (tag, tag + "-gz"):
+        if request.if_none_match.contains(candidate):
+            response = current_app.response_class(status=304)
+            response.set_etag(candidate)
+            break
+    else:
+        response = current_app.response_class(html, mimetype="text/html")
+        response.set_etag(tag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Save-Data")
+    return response
+
+
+def save_data(user) -> bool:
+    """Data saver: the browser asks for it (``Save-Data: on``) or the learner chose it."""
+    return request.headers.get("Save-Data", "").strip().lower() == "on" or bool(
+        getattr(user, "save_data", False)
+    )
+
+
 def init_web(app: Flask) -> None:
-    fingerprints = StaticFingerprints(app.static_folder)
+    app.extensions["static_fingerprints"] = StaticFingerprints(app.static_folder)
+    _serve_compact_scripts(app)
     # With S3, pictures come from presigned URLs on the bucket's host.
     media_host = (app.config["S3_ENDPOINT_URL"] or "https:") if app.config["STORAGE_BACKEND"] == "s3" else ""
     csp = CSP.format(img=media_host).replace(" ;", ";")
 
     @app.context_processor
     def static_helpers():
-        def static_url(filename: str) -> str:
-            return url_for("static", filename=filename, v=fingerprints.version(filename))
-
         return {"static_url": static_url}
 
     @app.after_request
@@ -89,6 +134,29 @@ def init_web(app: Flask) -> None:
         return compress(response, app.config["GZIP_MIN_BYTES"])
 
     app.before_request(reject_control_characters)
+
+
+def _serve_compact_scripts(app: Flask) -> None:
+    """Static scripts go out compacted (compact_js), made once per file and version."""
+    send_static = app.view_functions["static"]
+    compacted: dict[tuple[str, str], bytes] = {}
+
+    def static(filename):
+        if not filename.endswith(".js"):
+            return send_static(filename=filename)
+        safe = safe_join(app.static_folder, filename)
+        path = Path(safe) if safe else None
+        if path is None or not path.is_file():
+            abort(404)
+        key = (filename, path.stat().st_mtime_ns)
+        if key not in compacted:
+            compacted[key] = compact_js(path.read_text(encoding="utf-8")).encode()
+        response = app.response_class(compacted[key], mimetype="application/javascript")
+        response.cache_control.public = True
+        response.cache_control.max_age = 3600
+        return response
+
+    app.view_functions["static"] = static
 
 
 def compress(response, min_bytes: int):

@@ -17,10 +17,11 @@ from sqlalchemy import select
 from lms.accounts.access import can_preview_drafts
 from lms.catalog.models import Modul
 from lms.catalog.publishing import latest_changes
-from lms.catalog.services import cover_of, module_html
+from lms.catalog.services import cover_of, module_html, pictures_on_tap
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.forms import flash_error
 from lms.core.time import local_today
+from lms.core.web import revalidated, save_data
 from lms.extensions import db
 from lms.progress import services
 from lms.quizzes import services as quizzes
@@ -82,17 +83,19 @@ def course(slug):
     me = _me()
     kuis = quizzes.quiz_for_course(kursus.id)
     done = services.done_module_ids(me, kursus.id)
-    return render_template(
-        "progress/course.html",
-        kursus=kursus,
-        enrolment=services.enrolment_for(me, kursus.id),
-        done=done,
-        next_module=next((m for m in kursus.moduls if m.id not in done), None),
-        quiz=quizzes.status_of(me, kuis) if kuis else None,
-        completion=services.completion_for(me, kursus.id),
-        jp_minutes=current_app.config["JP_MINUTES"],
-        latest=latest_changes(kursus) if kursus.version > 1 else None,
-        cover=cover_of(kursus),
+    return revalidated(
+        render_template(
+            "progress/course.html",
+            kursus=kursus,
+            enrolment=services.enrolment_for(me, kursus.id),
+            done=done,
+            next_module=next((m for m in kursus.moduls if m.id not in done), None),
+            quiz=quizzes.status_of(me, kuis) if kuis else None,
+            completion=services.completion_for(me, kursus.id),
+            jp_minutes=current_app.config["JP_MINUTES"],
+            latest=latest_changes(kursus) if kursus.version > 1 else None,
+            cover=cover_of(kursus),
+        )
     )
 
 
@@ -127,15 +130,18 @@ def module(slug, modul_slug):
     modul = _modul(kursus, modul_slug)
     moduls = kursus.moduls
     index = moduls.index(modul)
-    return render_template(
-        "progress/module.html",
-        kursus=kursus,
-        modul=modul,
-        body=module_html(kursus, modul),
-        prev=moduls[index - 1] if index > 0 else None,
-        next=moduls[index + 1] if index + 1 < len(moduls) else None,
-        is_done=modul.id in services.done_module_ids(_me(), kursus.id),
-        has_quiz=quizzes.quiz_for_course(kursus.id) is not None,
+    body = module_html(kursus, modul)
+    return revalidated(
+        render_template(
+            "progress/module.html",
+            kursus=kursus,
+            modul=modul,
+            body=pictures_on_tap(body) if save_data(current_user) else body,
+            prev=moduls[index - 1] if index > 0 else None,
+            next=moduls[index + 1] if index + 1 < len(moduls) else None,
+            is_done=modul.id in services.done_module_ids(_me(), kursus.id),
+            has_quiz=quizzes.quiz_for_course(kursus.id) is not None,
+        )
     )
 
 

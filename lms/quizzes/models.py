@@ -100,6 +100,10 @@ class Attempt(db.Model):
     percent: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None]
     late: Mapped[bool] = mapped_column(default=False)
+    # Taken offline: the id of the signed token it was taken under (one attempt per token)
+    # and when the server received it (started_at and submitted_at are the device's).
+    offline_token: Mapped[str | None] = mapped_column(String(36), unique=True)
+    received_at: Mapped[datetime | None]
 
     kuis: Mapped[Kuis] = relationship()
     version: Mapped[KuisVersion] = relationship()

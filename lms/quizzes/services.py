@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -341,18 +341,8 @@ def submit_attempt(attempt: Attempt, answers: dict[str, Any] | None) -> Submissi
     now = utcnow()
     late = _expired(attempt, now)
     final = dict(answers) if answers is not None and not late else dict(attempt.answers or {})
-    version = attempt.version
     result = grading.grade(asked(attempt), final)
-    values = dict(
-        status="submitted",
-        submitted_at=now,
-        answers=final,
-        score=float(result.score),
-        max_score=float(result.max_score),
-        percent=result.percent,
-        passed=result.passed(version.pass_mark),
-        late=late,
-    )
+    values = _graded(attempt.version, result, final, submitted_at=now, late=late)
     # Only one of two racing submissions finds the attempt still open.
     changed = db.session.execute(
         update(Attempt)
@@ -366,6 +356,161 @@ def submit_attempt(attempt: Attempt, answers: dict[str, Any] | None) -> Submissi
     _record_items(attempt, result)
     signals.quiz_submitted.send("quizzes", attempt=attempt, kursus_id=attempt.kuis.kursus_id)
     return Submission(attempt, late=late)
+
+
+def _graded(
+    version: KuisVersion, result: grading.GradeResult, answers: dict, *, submitted_at: datetime, late: bool
+) -> dict[str, Any]:
+    """The columns a graded attempt gets."""
+    return dict(
+        status="submitted",
+        submitted_at=submitted_at,
+        answers=answers,
+        score=float(result.score),
+        max_score=float(result.max_score),
+        percent=result.percent,
+        passed=result.passed(version.pass_mark),
+        late=late,
+    )
+
+
+# --- attempts taken offline ------------------------------------------------------------
+
+#: Why an attempt taken offline was not graded (lms.api.sync words each for the learner).
+OFFLINE_REFUSALS = ("used", "passed", "no_attempts", "not_yours")
+
+
+@dataclass(frozen=True)
+class OfflineOutcome:
+    attempt: Attempt | None
+    duplicate: bool = False  # it had arrived before: the first arrival's grade stands
+    refused: str | None = None  # one of OFFLINE_REFUSALS
+
+
+def offline_layout(version: KuisVersion, seed: str) -> list[dict[str, Any]]:
+    """The questions an attempt taken offline under the token ``seed`` asks, in its order:
+    made again from the seed, so the token need not carry them."""
+    return grading.make_layout(
+        version.questions,
+        seed=seed,
+        shuffle_questions=version.shuffle_questions,
+        shuffle_options=version.shuffle_options,
+        draw=version.draw,
+    )
+
+
+def answers_in_time(
+    questions: list[dict[str, Any]], entries: dict[str, Any], deadline: datetime | None
+) -> tuple[dict[str, Any], bool]:
+    """The answers a device kept as the learner chose them, ``{"q1": {"answer": ..., "at":
+    ms}}`` (``"q1.p2"`` for one pair of a matching question), as an attempt stores them.
+    With a deadline, an answer chosen after it (plus the grace period) is dropped, as the
+    server drops answers sent late online; the flag says whether any was."""
+    by_id = {q["id"]: q for q in questions}
+    answers: dict[str, Any] = {}
+    late = False
+    limit = deadline + _grace() if deadline else None
+    for key, entry in sorted(entries.items(), key=lambda kv: _entry_time(kv[1]) or 0):
+        qid, dot, pair_id = key.partition(".")
+        question = by_id.get(qid)
+        if question is None or not isinstance(entry, dict):
+            continue
+        at = _entry_time(entry)
+        if limit is not None and (at is None or at > limit):
+            late = True
+            continue
+        raw = entry.get("answer")
+        if dot:
+            if question["type"] != "matching" or pair_id not in {p["id"] for p in question["pairs"]}:
+                continue
+            raw = {**(answers.get(qid) or {}), pair_id: raw}
+        value = grading.clean_answer(question, raw)
+        if value is None:
+            answers.pop(qid, None)
+        else:
+            answers[qid] = value
+    return answers, late
+
+
+def _entry_time(entry: Any) -> datetime | None:
+    at = entry.get("at") if isinstance(entry, dict) else None
+    if isinstance(at, bool) or not isinstance(at, int | float) or not 0 < at < 2**45:
+        return None
+    return datetime.fromtimestamp(at / 1000, UTC).replace(tzinfo=None)
+
+
+def record_offline_attempt(
+    pegawai_id: int,
+    version: KuisVersion,
+    *,
+    attempt_id: str,
+    token_id: str,
+    started_at: datetime,
+    finished_at: datetime,
+    entries: dict[str, Any],
+) -> OfflineOutcome:
+    """Grade an attempt a device took offline, exactly once however often it arrives.
+
+    The attempt counts as the learner's next one, on ``version`` (the one its token
+    names, even if the quiz changed since), under the rules an attempt started online
+    follows when it arrives: not after a pass, not past the attempt limit, and one
+    attempt per token. The time limit runs from the device's start; answers chosen after
+    it are not taken. ``started_at``/``finished_at`` are the device's clock, already kept
+    within the token's lifetime by the caller."""
+    existing = db.session.get(Attempt, attempt_id)
+    if existing is not None:
+        if existing.pegawai_id != pegawai_id:
+            return OfflineOutcome(None, refused="not_yours")
+        return OfflineOutcome(existing, duplicate=True)
+    if db.session.scalar(select(Attempt.id).where(Attempt.offline_token == token_id)):
+        return OfflineOutcome(None, refused="used")
+    kuis = version.kuis
+    close_expired(pegawai_id, kuis)
+    state = status_of(pegawai_id, kuis)
+    if state.passed:
+        return OfflineOutcome(None, refused="passed")
+    if state.left == 0:
+        return OfflineOutcome(None, refused="no_attempts")
+    layout = offline_layout(version, token_id)
+    ids = {item["id"] for item in layout}
+    questions = [q for q in version.questions if q["id"] in ids]
+    limit = version.time_limit_minutes
+    deadline = started_at + timedelta(minutes=limit) if limit else None
+    answers, late = answers_in_time(questions, entries, deadline)
+    if deadline is not None and finished_at > deadline + _grace():
+        late = True
+    result = grading.grade(questions, answers)
+    attempt = Attempt(
+        id=attempt_id,
+        pegawai_id=pegawai_id,
+        kuis_id=kuis.id,
+        kuis_version_id=version.id,
+        number=_next_number(pegawai_id, kuis.id),
+        started_at=started_at,
+        deadline_at=deadline,
+        layout=layout,
+        offline_token=token_id,
+        received_at=utcnow(),
+        **_graded(version, result, answers, submitted_at=max(started_at, finished_at), late=late),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # The same attempt arrived twice at once (two tabs, a retry): the first one stands.
+        db.session.expire_all()
+        again = db.session.get(Attempt, attempt_id)
+        if again is not None and again.pegawai_id == pegawai_id:
+            return OfflineOutcome(again, duplicate=True)
+        if db.session.scalar(select(Attempt.id).where(Attempt.offline_token == token_id)):
+            return OfflineOutcome(None, refused="used")
+        # Another attempt took the same number a moment ago: nothing was kept; send again.
+        raise DomainError(
+            _("The attempt could not be recorded just now; it is sent again."), status=503
+        ) from None
+    _record_items(attempt, result)
+    signals.quiz_submitted.send("quizzes", attempt=attempt, kursus_id=kuis.kursus_id)
+    return OfflineOutcome(attempt)
 
 
 def _record_items(attempt: Attempt, result: grading.GradeResult) -> None:

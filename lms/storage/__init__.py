@@ -96,6 +96,10 @@ class Storage(ABC):
     def exists(self, key: str) -> bool: ...
 
     @abstractmethod
+    def size(self, key: str) -> int:
+        """The file's size in bytes (StorageError when there is none)."""
+
+    @abstractmethod
     def delete(self, key: str) -> None: ...
 
     @abstractmethod
@@ -133,6 +137,12 @@ class LocalStorage(Storage):
 
     def exists(self, key):
         return self.path(key).is_file()
+
+    def size(self, key):
+        try:
+            return self.path(key).stat().st_size
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise StorageError(f"no such file: {key}") from exc
 
     def delete(self, key):
         self.path(key).unlink(missing_ok=True)
@@ -277,6 +287,14 @@ class S3Storage(Storage):
             return True
         except ClientError:
             return False
+
+    def size(self, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            return int(self.client.head_object(Bucket=self.bucket, Key=check_key(key))["ContentLength"])
+        except ClientError as exc:
+            raise StorageError(f"no such file: {key}") from exc
 
     def delete(self, key):
         self.client.delete_object(Bucket=self.bucket, Key=check_key(key))

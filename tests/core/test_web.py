@@ -85,7 +85,13 @@ def test_pages_are_compressed_when_the_browser_accepts_gzip(client, auth, users,
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Accept-Encoding" in response.headers["Vary"]
     assert "Teks pembuka" in gzip.decompress(response.data).decode()
-    assert {"private", "no-store"} <= {part.strip() for part in response.headers["Cache-Control"].split(",")}
+
+
+def test_personal_pages_are_kept_in_no_cache(client, auth, users, course):
+    auth.login(NIPS["learner"])
+    for path in ("/", "/katalog", "/akun", "/luring"):
+        response = client.get(path)
+        assert {"private", "no-store"} <= {part.strip() for part in response.headers["Cache-Control"].split(",")}, path
 
 
 def test_static_files_are_fingerprinted_and_cached_for_a_year(client):

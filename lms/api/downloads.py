@@ -1,0 +1,157 @@
+"""What a device keeps of a course to study it offline, and what each piece costs.
+
+A course's download is its page, its modules, their pictures (the light variants), the
+offline quiz page (the questions under a fresh token, never the answer keys) and the few
+shared files every offline page needs. Each file has a revision: a device that already
+has the course fetches again only the files whose revision changed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import undefer
+
+from lms.catalog.models import Kursus, Modul
+from lms.catalog.services import cover_of, module_html
+from lms.core.web import compact_js, static_url
+from lms.extensions import db
+from lms.quizzes import services as quizzes
+from lms.storage import StorageError, storage
+
+# What the layout adds to a page's own content (header, footer, forms), compressed.
+PAGE_OVERHEAD = 1_800
+# The shared files (styles, scripts) an offline page needs; the pages are the app shell.
+SHELL_STATIC = ("app.css", "offline.js", "luring.js", "quiz.js")
+_MEDIA = re.compile(r'src="(/media/[^"]+)"')
+
+
+@dataclass(frozen=True)
+class File:
+    url: str
+    rev: str
+    bytes: int
+
+
+@dataclass
+class Package:
+    kursus: Kursus
+    modules: list[Modul]
+    files: list[File] = field(default_factory=list)
+    quiz_url: str | None = None
+    quiz_note: str = ""  # why the quiz cannot be taken offline, when it cannot
+
+    @property
+    def bytes(self) -> int:
+        return sum(f.bytes for f in self.files)
+
+    def as_json(self) -> dict:
+        return {
+            "course": self.kursus.slug,
+            "title": self.kursus.title,
+            "version": self.kursus.version,
+            "url": url_for("progress.course", slug=self.kursus.slug),
+            "modules": [
+                {"slug": m.slug, "title": m.title, "url": _module_url(self.kursus, m)} for m in self.modules
+            ],
+            "quiz": self.quiz_url,
+            "quiz_note": self.quiz_note,
+            "files": [{"url": f.url, "rev": f.rev, "bytes": f.bytes} for f in self.files],
+            "bytes": self.bytes,
+        }
+
+
+def _module_url(kursus: Kursus, modul: Modul) -> str:
+    return url_for("progress.module", slug=kursus.slug, modul_slug=modul.slug)
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+def _compressed(text: str) -> int:
+    return len(gzip.compress(text.encode(), compresslevel=6, mtime=0)) + PAGE_OVERHEAD
+
+
+@lru_cache(maxsize=4096)
+def _media_size(key: str) -> int:
+    # Media keys carry a hash of their content, so a size once known never changes.
+    try:
+        return storage().size(key)
+    except StorageError:
+        return 0
+
+
+def _static_file(filename: str) -> File:
+    with open(f"{current_app.static_folder}/{filename}", "rb") as handle:
+        data = handle.read()
+    if filename.endswith(".js"):
+        data = compact_js(data.decode()).encode()
+    url = static_url(filename)
+    return File(url, url, len(gzip.compress(data, compresslevel=6, mtime=0)))
+
+
+def quiz_offer(pegawai_id: int, kursus: Kursus) -> tuple[bool, str]:
+    """Whether the course's quiz may be taken offline now, and if not, why."""
+    kuis = quizzes.quiz_for_course(kursus.id)
+    if kuis is None:
+        return False, ""
+    state = quizzes.status_of(pegawai_id, kuis)
+    if state.passed:
+        return False, _("You have passed the quiz; it needs no more attempts.")
+    if state.left == 0:
+        return False, _("You have used all attempts at the quiz.")
+    return True, ""
+
+
+def package_for(pegawai_id: int, kursus: Kursus) -> Package:
+    """The files a device keeps of ``kursus`` for this learner, with their revisions and
+    their sizes as sent (compressed)."""
+    moduls = list(
+        db.session.scalars(
+            select(Modul)
+            .where(Modul.kursus_id == kursus.id)
+            .order_by(Modul.position)
+            .options(undefer(Modul.body_html))
+        )
+    )
+    package = Package(kursus, moduls)
+    files = package.files
+    course_rev = _digest(kursus.version, kursus.content_hash)
+    files.append(
+        File(
+            url_for("progress.course", slug=kursus.slug),
+            course_rev,
+            _compressed(kursus.description_html or ""),
+        )
+    )
+    pictures: dict[str, None] = {}
+    cover = cover_of(kursus)
+    if cover:
+        pictures[cover.src] = None
+    for modul in moduls:
+        html = str(module_html(kursus, modul))
+        files.append(File(_module_url(kursus, modul), _digest(course_rev, modul.id, html), _compressed(html)))
+        pictures.update(dict.fromkeys(_MEDIA.findall(html)))
+    for src in pictures:
+        key = src.removeprefix(url_for("catalog.media", key=""))
+        files.append(File(src, key, _media_size(key)))
+    available, note = quiz_offer(pegawai_id, kursus)
+    kuis = quizzes.quiz_for_course(kursus.id)
+    if available and kuis is not None:
+        state = quizzes.status_of(pegawai_id, kuis)
+        package.quiz_url = url_for("api.offline_quiz", slug=kursus.slug)
+        questions = " ".join(q.get("html", "") for q in state.version.questions)
+        files.append(File(package.quiz_url, _digest(state.version.id, state.used), _compressed(questions)))
+    package.quiz_note = note
+    files.extend(_static_file(name) for name in SHELL_STATIC)
+    for endpoint in ("progress.home", "api.sync_page", "api.offline_fallback"):
+        files.append(File(url_for(endpoint), "shell", PAGE_OVERHEAD))
+    return package

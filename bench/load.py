@@ -36,6 +36,8 @@ PAGES = [
     "/katalog",
     "/kursus/nilai-dasar-berakhlak",
     "/kursus/nilai-dasar-berakhlak/modul/mengenal-berakhlak",
+    "/kursus/nilai-dasar-berakhlak/luring.json",
+    "/luring",
 ]
 
 

@@ -1003,6 +1003,85 @@ def test_quiz_autosave_answers_junk_json_without_a_server_error(site, data):
         check(site.follow_up(role, outcome, f"submitting {path} after {done}", []))
 
 
+# --- results made offline -------------------------------------------------------------
+
+
+def offline_tokens(site: Site) -> list[str]:
+    """Tokens as a download hands them out: for modules only, and with the quiz."""
+    from lms.api import tokens
+    from lms.quizzes import services as quizzes
+
+    kuis = quizzes.quiz_for_course(site.ids["kursus_id"])
+    version = kuis.current
+    learner, kursus = site.ids["learner_id"], site.ids["kursus_id"]
+    made = [
+        tokens.issue(learner, kursus)[1],
+        tokens.issue(learner, kursus, kuis_id=kuis.id, version_id=version.id)[1],
+        tokens.issue(site.ids["admin_id"], kursus, kuis_id=kuis.id, version_id=version.id)[1],
+    ]
+    return [*made, made[1][:-3] + "abc", made[1].upper()]
+
+
+@st.composite
+def sync_body(draw, site: Site) -> bytes | str:
+    """What a device could send: items of the right shape with junk in any field, any
+    JSON, or not JSON."""
+    how = draw(st.sampled_from(["items"] * 4 + ["any", "raw"]))
+    if how == "raw":
+        return draw(
+            st.one_of(st.binary(max_size=60), st.sampled_from([b"", b"{", b'{"items": [}', b"\xff\xfe{}"]))
+        )
+    if how == "any":
+        return json.dumps(draw(JSON_VALUES))
+    questions, values = answers_of(site)
+    ids = st.one_of(st.uuids().map(str), st.sampled_from([site.ids["attempt"]]), JUNK)
+    answer = st.fixed_dictionaries(
+        {
+            "answer": st.one_of(st.sampled_from(values), JSON_VALUES),
+            "at": st.one_of(st.integers(), JSON_SCALARS),
+        }
+    )
+    moment = st.one_of(st.integers(min_value=0, max_value=2**50), JSON_SCALARS)
+    item = st.fixed_dictionaries(
+        {
+            "id": ids,
+            "kind": st.one_of(st.sampled_from(["module", "attempt"]), JUNK),
+            "token": st.one_of(st.sampled_from(offline_tokens(site)), JUNK),
+        },
+        optional={
+            "module": st.one_of(st.sampled_from(["pembuka", "penutup"]), JUNK),
+            "started_at": moment,
+            "finished_at": moment,
+            "answers": st.one_of(
+                st.dictionaries(st.one_of(st.sampled_from(questions), JUNK), answer, max_size=5), JSON_VALUES
+            ),
+        },
+    )
+    items = st.lists(st.one_of(item, JSON_VALUES), max_size=4)
+    return json.dumps({"items": draw(items)})
+
+
+@settings(max_examples=int(150 * SCALE), **SETTINGS)
+@given(data=st.data())
+def test_offline_results_answer_junk_without_a_server_error(site, data):
+    role = data.draw(st.sampled_from(["learner"] * 4 + ["supervisor", "admin", "anonymous"]), label="role")
+    body = data.draw(sync_body(site), label="body")
+    headers = data.draw(st.sampled_from([{"X-CSRFToken": site.tokens[role]}] * 5 + [{}]), label="headers")
+    site.refresh()
+    outcome = site.send(
+        role,
+        "POST",
+        "/luring/sinkron",
+        sent=(body, headers),
+        data=body,
+        headers=headers,
+        content_type="application/json",
+    )
+    check(outcome.failure)
+    if outcome.response is not None and outcome.response.status_code < 400:
+        check(site.follow_up(role, outcome, f"POST /luring/sinkron with {body!r}"[:3000], ["/luring"]))
+
+
 # --- the server errors found --------------------------------------------------------------
 
 # Each as the exact requests that once gave a 500. Paths name the data of `site_data` in

@@ -76,6 +76,7 @@ def _digest(*parts) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
 
 
+@lru_cache(maxsize=1024)
 def _compressed(text: str) -> int:
     return len(gzip.compress(text.encode(), compresslevel=6, mtime=0)) + PAGE_OVERHEAD
 
@@ -90,25 +91,53 @@ def _media_size(key: str) -> int:
 
 
 def _static_file(filename: str) -> File:
+    url = static_url(filename)
+    return File(url, url, _static_size(filename, url))
+
+
+@lru_cache(maxsize=64)
+def _static_size(filename: str, url: str) -> int:
+    # The URL carries the file's fingerprint: a new version is a new entry.
     with open(f"{current_app.static_folder}/{filename}", "rb") as handle:
         data = handle.read()
     if filename.endswith(".js"):
         data = compact_js(data.decode()).encode()
-    url = static_url(filename)
-    return File(url, url, len(gzip.compress(data, compresslevel=6, mtime=0)))
+    return len(gzip.compress(data, compresslevel=6, mtime=0))
 
 
-def quiz_offer(pegawai_id: int, kursus: Kursus) -> tuple[bool, str]:
-    """Whether the course's quiz may be taken offline now, and if not, why."""
+def _module_rev(package: Package, index: int, html: str, has_quiz: bool) -> str:
+    """A module page's revision: of what the page shows (its text, and of the course its
+    title, the modules before and after it, whether a quiz follows), so that a change
+    elsewhere in the course does not make a device fetch it again."""
+    kursus, moduls, modul = package.kursus, package.modules, package.modules[index]
+    around = [m.slug for m in moduls[max(0, index - 1) : index + 2]]
+    return _digest(
+        kursus.slug,
+        kursus.title,
+        len(moduls),
+        has_quiz,
+        around,
+        modul.id,
+        modul.position,
+        modul.title,
+        modul.minutes,
+        modul.toc_html,
+        html,
+    )
+
+
+def quiz_offer(pegawai_id: int, kursus: Kursus) -> tuple[quizzes.QuizStatus | None, str]:
+    """Where the learner stands with the course's quiz when an attempt may be taken
+    offline now; else None, and why not (nothing when the course has no quiz)."""
     kuis = quizzes.quiz_for_course(kursus.id)
     if kuis is None:
-        return False, ""
+        return None, ""
     state = quizzes.status_of(pegawai_id, kuis)
     if state.passed:
-        return False, _("You have passed the quiz; it needs no more attempts.")
+        return None, _("You have passed the quiz; it needs no more attempts.")
     if state.left == 0:
-        return False, _("You have used all attempts at the quiz.")
-    return True, ""
+        return None, _("You have used all attempts at the quiz.")
+    return state, ""
 
 
 def package_for(pegawai_id: int, kursus: Kursus) -> Package:
@@ -136,21 +165,25 @@ def package_for(pegawai_id: int, kursus: Kursus) -> Package:
     cover = cover_of(kursus)
     if cover:
         pictures[cover.src] = None
-    for modul in moduls:
+    kuis = quizzes.quiz_for_course(kursus.id)
+    for index, modul in enumerate(moduls):
         html = str(module_html(kursus, modul))
-        files.append(File(_module_url(kursus, modul), _digest(course_rev, modul.id, html), _compressed(html)))
+        files.append(
+            File(
+                _module_url(kursus, modul),
+                _module_rev(package, index, html, kuis is not None),
+                _compressed(html),
+            )
+        )
         pictures.update(dict.fromkeys(_MEDIA.findall(html)))
     for src in pictures:
         key = src.removeprefix(url_for("catalog.media", key=""))
         files.append(File(src, key, _media_size(key)))
-    available, note = quiz_offer(pegawai_id, kursus)
-    kuis = quizzes.quiz_for_course(kursus.id)
-    if available and kuis is not None:
-        state = quizzes.status_of(pegawai_id, kuis)
+    state, package.quiz_note = quiz_offer(pegawai_id, kursus)
+    if state is not None:
         package.quiz_url = url_for("api.offline_quiz", slug=kursus.slug)
         questions = " ".join(q.get("html", "") for q in state.version.questions)
         files.append(File(package.quiz_url, _digest(state.version.id, state.used), _compressed(questions)))
-    package.quiz_note = note
     files.extend(_static_file(name) for name in SHELL_STATIC)
     for endpoint in ("progress.home", "api.sync_page", "api.offline_fallback"):
         files.append(File(url_for(endpoint), "shell", PAGE_OVERHEAD))

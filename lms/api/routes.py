@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from lms.accounts.access import can_preview_drafts
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.forms import put_error
+from lms.core.ids import new_id
 from lms.core.web import compact_js, static_url
 from lms.progress import services as progress
 from lms.quizzes import services as quizzes
@@ -40,7 +41,10 @@ def service_worker():
     response = current_app.response_class(body, mimetype="application/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
-    response.set_etag(app_revision())
+    # Compressed, it went out tagged "<revision>-gz" (lms.core.web.compress): that is the
+    # tag a browser sends back, and it stands for the same script.
+    revision = app_revision()
+    response.set_etag(revision + "-gz" if request.if_none_match.contains(revision + "-gz") else revision)
     return response.make_conditional(request)
 
 
@@ -100,20 +104,22 @@ def offline_quiz(slug):
     kuis = quizzes.quiz_for_course(kursus.id)
     if kuis is None:
         raise NotFoundError()
-    available, note = downloads.quiz_offer(current_user.pegawai_id, kursus)
-    if not available:
+    state, note = downloads.quiz_offer(current_user.pegawai_id, kursus)
+    if state is None:
         return render_template("api/offline_quiz.html", kursus=kursus, note=note, items=[]), 409
-    state = quizzes.status_of(current_user.pegawai_id, kuis)
     version = state.version
+    token_id = new_id()  # also the seed of the attempt's questions and their order
+    layout = quizzes.offline_layout(version, token_id)
     token, signed = tokens.issue(
         current_user.pegawai_id,
         kursus.id,
         kuis_id=kuis.id,
         version_id=version.id,
+        questions=[item["id"] for item in layout],
         time_limit=version.time_limit_minutes,
         attempts_left=state.left,
+        token_id=token_id,
     )
-    layout = quizzes.offline_layout(version, token.id)
     by_id = {q["id"]: q for q in version.questions}
     return render_template(
         "api/offline_quiz.html",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app, url_for
@@ -179,15 +179,20 @@ def _attempt(item: dict, item_id: str, token, kursus: Kursus, facts: dict) -> It
     # An attempt that arrived before is answered as it was, even once the token expires.
     if token.is_expired(now) and db.session.get(Attempt, item_id) is None:
         return _refused(item_id, "attempt", "expired", **facts)
+    # A device's clock may be wrong. Its attempt began, to the server, within the token's
+    # lifetime; the moments of its answers and its end move by as much as its start did,
+    # so that a clock set back gives no extra time under a time limit.
+    started_at = token.within(started, now)
+    shift = started_at - started
     try:
         outcome = quizzes.record_offline_attempt(
             token.pegawai_id,
             version,
             attempt_id=item_id,
             token_id=token.id,
-            started_at=token.within(started, now),
-            finished_at=token.within(finished, now),
-            entries=entries,
+            started_at=started_at,
+            finished_at=token.within(finished + shift, now),
+            entries=_shifted(entries, shift),
         )
     except DomainError as exc:
         return ItemResult(item_id, "attempt", "retry", exc.message, **facts)
@@ -210,6 +215,20 @@ def _attempt(item: dict, item_id: str, token, kursus: Kursus, facts: dict) -> It
     return ItemResult(
         item_id, "attempt", "accepted", message % {"percent": _percent(attempt.percent)}, **graded
     )
+
+
+def _shifted(entries: dict, shift: timedelta) -> dict:
+    """The device's answers with the moments they were chosen moved by ``shift``."""
+    if not shift:
+        return entries
+    by = shift.total_seconds() * 1000
+    moved = {}
+    for key, entry in entries.items():
+        at = entry.get("at") if isinstance(entry, dict) else None
+        if isinstance(at, int | float) and not isinstance(at, bool):
+            entry = {**entry, "at": at + by}
+        moved[key] = entry
+    return moved
 
 
 def _percent(value: float | None) -> str:

@@ -410,7 +410,8 @@ def answers_in_time(
     answers: dict[str, Any] = {}
     late = False
     limit = deadline + _grace() if deadline else None
-    for key, entry in sorted(entries.items(), key=lambda kv: _entry_time(kv[1]) or 0):
+    # An entry without a time sorts first (with a time limit it is dropped anyway).
+    for key, entry in sorted(entries.items(), key=lambda kv: _entry_time(kv[1]) or datetime.min):
         qid, dot, pair_id = key.partition(".")
         question = by_id.get(qid)
         if question is None or not isinstance(entry, dict):

@@ -139,10 +139,10 @@ class LocalStorage(Storage):
         return self.path(key).is_file()
 
     def size(self, key):
-        try:
-            return self.path(key).stat().st_size
-        except (FileNotFoundError, NotADirectoryError) as exc:
-            raise StorageError(f"no such file: {key}") from exc
+        path = self.path(key)
+        if not path.is_file():
+            raise StorageError(f"no such file: {key}")
+        return path.stat().st_size
 
     def delete(self, key):
         self.path(key).unlink(missing_ok=True)

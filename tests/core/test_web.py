@@ -1,6 +1,7 @@
 """What every response carries: health, error pages, security headers, compression, caching."""
 
 import gzip
+import re
 
 import pytest
 
@@ -91,7 +92,9 @@ def test_personal_pages_are_kept_in_no_cache(client, auth, users, course):
     auth.login(NIPS["learner"])
     for path in ("/", "/katalog", "/akun", "/luring"):
         response = client.get(path)
-        assert {"private", "no-store"} <= {part.strip() for part in response.headers["Cache-Control"].split(",")}, path
+        assert {"private", "no-store"} <= {
+            part.strip() for part in response.headers["Cache-Control"].split(",")
+        }, path
 
 
 def test_static_files_are_fingerprinted_and_cached_for_a_year(client):
@@ -227,3 +230,190 @@ def test_api_style_requests_get_json_errors(client):
     response = client.get("/tidak-ada", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.json["status"] == 404 and response.json["error"]
+
+
+# --- pages that revalidate (ETag), data saver, the scripts as sent ----------------------------
+
+MODULE = "/kursus/kursus-uji/modul/pembuka"
+
+
+@pytest.fixture
+def reading(client, auth, users, course):
+    """The learner, signed in and enrolled in the test course (and told so)."""
+
+    def sign_in(who: str = "learner"):
+        auth.login(NIPS[who])
+        auth.post("/kursus/kursus-uji/daftar")
+        client.get("/kursus/kursus-uji")  # the page that says "you are enrolled"
+
+    sign_in()
+    return sign_in
+
+
+def test_a_module_page_revisited_unchanged_is_a_304_without_body(client, reading):
+    first = client.get(MODULE)
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag
+    assert {p.strip() for p in first.headers["Cache-Control"].split(",")} == {"private", "no-cache"}
+
+    again = client.get(MODULE, headers={"If-None-Match": tag})
+
+    assert (again.status_code, again.data, again.headers["ETag"]) == (304, b"", tag)
+    assert client.get(MODULE, headers={"If-None-Match": '"another"'}).status_code == 200
+
+
+def test_the_page_tag_is_the_same_across_renders_whose_csrf_tokens_differ(client, reading, monkeypatch):
+    import itertools
+    import time
+
+    from itsdangerous.timed import TimestampSigner
+
+    from tests.conftest import csrf_from
+
+    moments = itertools.count(int(time.time()))
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: next(moments))
+
+    first, second = client.get(MODULE), client.get(MODULE)
+
+    assert csrf_from(first.get_data(as_text=True)) != csrf_from(second.get_data(as_text=True))
+    assert first.headers["ETag"] == second.headers["ETag"]
+
+
+def test_the_page_tag_is_another_for_another_learner_and_another_session(client, auth, reading):
+    mine = client.get(MODULE).headers["ETag"]
+    auth.logout()
+    reading("other")
+    theirs = client.get(MODULE).headers["ETag"]
+    auth.logout()
+    reading("learner")
+    mine_again = client.get(MODULE).headers["ETag"]
+
+    assert len({mine, theirs, mine_again}) == 3
+    # a copy kept from the earlier sign-in is not reused: its forms carry stale tokens
+    assert client.get(MODULE, headers={"If-None-Match": mine}).status_code == 200
+
+
+def test_the_tag_of_a_compressed_page_revalidates_as_the_browser_sends_it_back(client, reading):
+    gzip_ok = {"Accept-Encoding": "gzip"}
+    first = client.get(MODULE, headers=gzip_ok)
+    tag = first.headers["ETag"]
+    assert first.headers["Content-Encoding"] == "gzip" and tag.endswith('-gz"')
+
+    again = client.get(MODULE, headers={**gzip_ok, "If-None-Match": tag})
+
+    assert (again.status_code, again.data) == (304, b"")
+    plain = client.get(MODULE).headers["ETag"]
+    assert client.get(MODULE, headers={"If-None-Match": plain}).status_code == 304
+
+
+def module_body(response) -> str:
+    return re.search(r'<article class="prose">(.*?)</article>', response.get_data(as_text=True), re.S)[1]
+
+
+def test_with_save_data_on_pictures_are_links_to_tap(client, reading):
+    light = client.get(MODULE)
+    saving = client.get(MODULE, headers={"Save-Data": "on"})
+
+    assert "<img" in module_body(light) and "tap-img" not in module_body(light)
+    body = module_body(saving)
+    assert "<img" not in body
+    link = re.search(r'<a class="tap-img" href="(/media/[^"]+)"([^>]*)>', body)
+    assert link and 'data-alt="Diagram"' in link[2] and 'data-width="320" data-height="160"' in link[2]
+    assert link[1] in module_body(light)  # the same picture, when tapped
+    assert "Save-Data" in saving.headers["Vary"]
+    assert saving.headers["ETag"] != light.headers["ETag"]
+
+
+def test_the_learner_may_choose_data_saver_for_every_visit(client, auth, users, reading):
+    from lms.accounts.models import User
+    from lms.extensions import db
+
+    assert auth.post("/akun/hemat-data", {"save_data": "1"}).status_code == 302
+    assert db.session.get(User, users["learner"].id).save_data
+    assert "<img" not in module_body(client.get(MODULE)) and "tap-img" in module_body(client.get(MODULE))
+
+    auth.post("/akun/hemat-data", {})
+
+    assert not db.session.get(User, users["learner"].id).save_data
+    assert "<img" in module_body(client.get(MODULE))
+
+
+def test_compact_js_drops_comment_lines_and_indentation_and_keeps_code():
+    from lms.core.web import compact_js
+
+    source = (
+        "// What this does.\n"
+        "function f(a) {\n"
+        "    // why, indented\n"
+        '    var url = "https://belajar.example.go.id/x"; // kept: code comes first\n'
+        "\n"
+        "    return a / 2;   \n"
+        "}\n"
+    )
+
+    assert compact_js(source) == (
+        'function f(a) {\nvar url = "https://belajar.example.go.id/x"; // kept: code comes first\nreturn a / 2;\n}\n'
+    )
+
+
+def test_scripts_are_served_without_their_comment_lines(app, client):
+    from pathlib import Path
+
+    from lms.core.web import compact_js
+
+    source = (Path(app.static_folder) / "quiz.js").read_text(encoding="utf-8")
+    assert any(line.strip().startswith("//") for line in source.splitlines())  # there are some to drop
+
+    served = client.get("/static/quiz.js").get_data(as_text=True)
+
+    assert served == compact_js(source)
+    assert not [line for line in served.splitlines() if line.startswith("//")]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../config.py",
+        "/static/..%2fconfig.py",
+        "/static/..%2f..%2fconfig.py",
+        "/static/%2e%2e/%2e%2e/config.py",
+        "/static/..%2fapi%2ftemplates%2fapi%2fsw.js",
+        "/static/..%2f..%2flms%2fapi%2ftemplates%2fapi%2fsw.js",
+        "/static/nothing-here.js",
+    ],
+)
+def test_no_file_outside_the_static_folder_is_served(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_the_service_worker_is_revalidated_on_every_check(client):
+    first = client.get("/sw.js")
+
+    assert first.status_code == 200 and first.mimetype in ("application/javascript", "text/javascript")
+    assert first.headers["Cache-Control"] == "no-cache" and first.headers["Service-Worker-Allowed"] == "/"
+    assert not [line for line in first.get_data(as_text=True).splitlines() if line.startswith("//")]
+    tag = first.headers["ETag"]
+    again = client.get("/sw.js", headers={"If-None-Match": tag})
+    assert (again.status_code, again.data) == (304, b"")
+
+
+def test_the_compressed_service_worker_revalidates_as_the_browser_sends_its_tag_back(client):
+    gzip_ok = {"Accept-Encoding": "gzip"}
+    tag = client.get("/sw.js", headers=gzip_ok).headers["ETag"]
+
+    again = client.get("/sw.js", headers={**gzip_ok, "If-None-Match": tag})
+
+    assert (again.status_code, again.data) == (304, b"")
+
+
+def test_the_web_app_manifest_installs_the_app_with_icons_that_exist(client):
+    response = client.get("/manifest.webmanifest")
+
+    assert response.status_code == 200 and response.mimetype == "application/manifest+json"
+    manifest = response.get_json()
+    assert manifest["name"] and manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    icons = {icon["sizes"]: icon for icon in manifest["icons"]}
+    for size in ("192x192", "512x512"):
+        icon = client.get(icons[size]["src"])
+        assert (icon.status_code, icon.mimetype, icons[size]["type"]) == (200, "image/png", "image/png"), size
+        assert icon.data.startswith(b"\x89PNG")

@@ -68,6 +68,29 @@ def test_missing_files_are_not_found(backend):
     backend.delete("kursus/a/none.png")  # deleting what is not there is no error
 
 
+def test_a_saved_file_tells_its_size_without_being_read(backend):
+    backend.save("kursus/a/x.svg", b"<svg/>" * 1000, PUBLIC, "image/svg+xml")
+    backend.save("kursus/a/empty.txt", b"", PUBLIC)
+    assert backend.size("kursus/a/x.svg") == 6000
+    assert backend.size("kursus/a/empty.txt") == 0
+    backend.save("kursus/a/x.svg", b"<svg/>", PUBLIC, "image/svg+xml")
+    assert backend.size("kursus/a/x.svg") == 6
+
+
+def test_a_missing_file_has_no_size(backend):
+    with pytest.raises(StorageError):
+        backend.size("kursus/a/none.png")
+    backend.save("kursus/a/x.txt", b"x", PUBLIC)
+    with pytest.raises(StorageError):
+        backend.size("kursus/a/x.txt/deeper")  # a file is not a folder
+
+
+@pytest.mark.parametrize("key", ["", "/etc/passwd", "../x", "a/../../x", "a\\b", "a\x00b"])
+def test_size_keys_cannot_escape_the_store(backend, key):
+    with pytest.raises(StorageError):
+        backend.size(key)
+
+
 @pytest.mark.parametrize(
     "key", ["", "/etc/passwd", "/abs", "../x", "a/../../x", "kursus/../../x", "a\\b", "..\\x", "a\x00b"]
 )

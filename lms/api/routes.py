@@ -153,7 +153,10 @@ def receive():
 def sync_page():
     """What waits on this device, what was sent, what was refused; downloaded courses."""
     return render_template(
-        "api/sync.html", form=SyncFileForm(), token_days=current_app.config["OFFLINE_TOKEN_DAYS"]
+        "api/sync.html",
+        form=SyncFileForm(),
+        results=None,
+        token_days=current_app.config["OFFLINE_TOKEN_DAYS"],
     )
 
 

@@ -440,6 +440,30 @@ def _entry_time(entry: Any) -> datetime | None:
     return datetime.fromtimestamp(at / 1000, UTC).replace(tzinfo=None)
 
 
+def _arrived(attempt_id: str, pegawai_id: int) -> OfflineOutcome | None:
+    """The answer for an attempt that is already recorded, if it is (looked up in the
+    database each time: a row another request has just committed is found)."""
+    existing = db.session.get(Attempt, attempt_id)
+    if existing is None:
+        return None
+    if existing.pegawai_id != pegawai_id:
+        return OfflineOutcome(None, refused="not_yours")
+    return OfflineOutcome(existing, duplicate=True)
+
+
+def _offline_refusal(pegawai_id: int, kuis: Kuis, token_id: str) -> str | None:
+    """Why a new attempt taken offline may not count now, if it may not."""
+    if db.session.scalar(select(Attempt.id).where(Attempt.offline_token == token_id)):
+        return "used"
+    close_expired(pegawai_id, kuis)
+    state = status_of(pegawai_id, kuis)
+    if state.passed:
+        return "passed"
+    if state.left == 0:
+        return "no_attempts"
+    return None
+
+
 def record_offline_attempt(
     pegawai_id: int,
     version: KuisVersion,
@@ -458,20 +482,15 @@ def record_offline_attempt(
     attempt per token. The time limit runs from the device's start; answers chosen after
     it are not taken. ``started_at``/``finished_at`` are the device's clock, already kept
     within the token's lifetime by the caller."""
-    existing = db.session.get(Attempt, attempt_id)
-    if existing is not None:
-        if existing.pegawai_id != pegawai_id:
-            return OfflineOutcome(None, refused="not_yours")
-        return OfflineOutcome(existing, duplicate=True)
-    if db.session.scalar(select(Attempt.id).where(Attempt.offline_token == token_id)):
-        return OfflineOutcome(None, refused="used")
+    arrived = _arrived(attempt_id, pegawai_id)
+    if arrived is not None:
+        return arrived
+    refusal = _offline_refusal(pegawai_id, version.kuis, token_id)
+    if refusal is not None:
+        # The same attempt, sent twice at once, may have been recorded by the other
+        # request meanwhile (its pass, its attempt, its token): that one stands.
+        return _arrived(attempt_id, pegawai_id) or OfflineOutcome(None, refused=refusal)
     kuis = version.kuis
-    close_expired(pegawai_id, kuis)
-    state = status_of(pegawai_id, kuis)
-    if state.passed:
-        return OfflineOutcome(None, refused="passed")
-    if state.left == 0:
-        return OfflineOutcome(None, refused="no_attempts")
     layout = offline_layout(version, token_id)
     ids = {item["id"] for item in layout}
     questions = [q for q in version.questions if q["id"] in ids]

@@ -53,6 +53,8 @@
       if (confirmFirst && !window.confirm(say(box, "ask", { size: size(needed) }))) { state.textContent = ""; return LMS.show(box); }
       return room(needed).then(function (ok) {
         if (!ok) throw { name: "QuotaExceededError" };
+        return LMS.install();
+      }).then(function () {
         return store(box, state, files);
       }).then(function () {
         var record = {
@@ -190,7 +192,9 @@
   function render() {
     return Promise.all([LMS.mine("outbox"), LMS.mine("courses")]).then(function (got) {
       var items = got[0].sort(function (a, b) { return b.made - a.made; });
-      fill("sync-waiting", items.filter(function (x) { return x.state === "waiting" || x.state === "open"; }).map(item));
+      var waiting = items.filter(function (x) { return x.state === "waiting" || x.state === "open"; });
+      fill("sync-waiting", waiting.map(item));
+      document.getElementById("sync-now").hidden = !waiting.some(function (x) { return x.state === "waiting"; });
       fill("sync-failed", items.filter(function (x) { return x.state === "failed"; }).map(item));
       fill("sync-done", items.filter(function (x) { return x.state === "done"; }).slice(0, 30).map(item));
       fill("sync-courses", got[1].map(courseItem));

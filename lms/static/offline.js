@@ -20,6 +20,12 @@
     a.parentNode.replaceChild(img, a);
   });
 
+  // A result page: the attempt is submitted, so its answers kept by quiz.js can go.
+  var done = document.querySelector("[data-quiz-done]");
+  if (done) {
+    try { window.localStorage.removeItem("lms-quiz-" + done.getAttribute("data-quiz-done")); } catch (e) { /* none kept */ }
+  }
+
   if (!user || !("serviceWorker" in navigator) || !window.indexedDB || !window.Promise) return;
   var field = document.querySelector("#signout input[name=csrf_token]");
   var LMS = window.LMS = { user: user, csrf: field ? field.value : "" };
@@ -81,15 +87,33 @@
     }, function () { return 0; });
   };
 
+  // A send that failed (no network after all, the server away) is tried again, less and
+  // less often, while the device believes it is online; the "online" event also sends.
+  var retry = null, delay = 2000;
   navigator.serviceWorker.addEventListener("message", function (e) {
+    var t = e.data && e.data.type;
+    if (t === "offline" || t === "later") {
+      clearTimeout(retry);
+      retry = setTimeout(function () { if (navigator.onLine) LMS.flush(); }, delay);
+      delay = Math.min(delay * 2, 60000);
+    } else if (t === "synced") delay = 2000;
     LMS.badge();
     document.dispatchEvent(new CustomEvent("lms-sync", { detail: e.data }));
   });
+  // The service worker comes with the first download (luring.js calls LMS.install), so a
+  // learner who never studies offline never pays for it; once there, the browser keeps
+  // it up to date.
+  LMS.install = function () {
+    return navigator.serviceWorker.register(body.getAttribute("data-sw"), { scope: "/" }).then(function () {
+      return worker({ type: "hello", user: user, csrf: LMS.csrf });
+    });
+  };
   window.addEventListener("load", function () {
-    navigator.serviceWorker.register(body.getAttribute("data-sw"), { scope: "/" }).then(function () {
+    navigator.serviceWorker.getRegistration("/").then(function (reg) {
+      if (!reg) return;
       worker({ type: "hello", user: user, csrf: LMS.csrf });
       if (navigator.onLine) LMS.badge().then(function (n) { if (n) LMS.flush(); });
-    }, function () { /* no service worker (private window): pages work online as before */ });
+    });
   });
   window.addEventListener("online", function () { LMS.flush(); });
   LMS.badge();
@@ -130,7 +154,9 @@
   LMS.show = function (box, quiet) {
     return LMS.get("courses", LMS.courseKey(box.getAttribute("data-course"))).then(function (had) {
       var line = box.querySelector("[role=status]");
+      var stale = had && box.getAttribute("data-version") && String(had.version) !== box.getAttribute("data-version");
       if (!quiet) line.textContent = had ? LMS.say(box, "have", { size: LMS.size(had.bytes), when: LMS.when(had.at) }) : LMS.say(box, "none");
+      if (stale && !quiet) line.textContent += " " + LMS.say(box, "stale");
       ["download", "update", "remove"].forEach(function (act, i) { box.querySelector("[data-act=" + act + "]").hidden = !had === Boolean(i); });
     });
   };

@@ -10,12 +10,6 @@
 // as it is chosen, and on submit put in the outbox that the service worker sends.
 (function () {
   "use strict";
-  // On a result page: the attempt is submitted, so nothing of it stays on the device.
-  var done = document.querySelector("[data-quiz-done]");
-  if (done) {
-    try { window.localStorage.removeItem("lms-quiz-" + done.getAttribute("data-quiz-done")); } catch (e) { /* none kept */ }
-    return;
-  }
   var form = document.getElementById("quiz");
   if (!form || !window.fetch) return;
   var text = function (name) { return form.getAttribute("data-" + name) || ""; };

@@ -21,9 +21,11 @@ self.addEventListener("install", function (e) {
 self.addEventListener("activate", function (e) {
   e.waitUntil(caches.open(STATIC).then(function (cache) {
     return cache.keys().then(function (keys) {
-      var current = APP.map(function (u) { return new URL(u, self.location).href; });
+      var kept = keys.map(function (k) { return k.url; });
+      var current = APP.map(function (u) { return new URL(u, self.location).href; }).filter(function (u) { return kept.indexOf(u) >= 0; });
       return Promise.all(keys.filter(function (k) {
-        // An old version of an app file goes once its new version is kept.
+        // An old version of an app file goes once its new version is kept (until then the
+        // pages kept offline need it: an update may come in the middle of an attempt).
         var path = new URL(k.url).pathname;
         return current.indexOf(k.url) < 0 && current.some(function (c) { return new URL(c).pathname === path; });
       }).map(function (k) { return cache["delete"](k); }));
@@ -91,7 +93,9 @@ self.addEventListener("sync", function (e) {
 });
 
 // --- sending the outbox ----------------------------------------------------------------
-var sending = null;
+// A flush asked for while one is on its way runs after it: it may bring a new session's
+// token, or work queued since the outbox was read.
+var sending = null, again = false;
 function wire(x) {
   var item = { id: x.id, kind: x.kind, token: x.token };
   if (x.kind === "module") item.module = x.module;
@@ -100,7 +104,8 @@ function wire(x) {
 }
 
 function flush() {
-  if (sending) return sending;
+  if (sending) { again = true; return sending; }
+  again = false;
   sending = Promise.all([get("meta", "owner"), all("outbox")]).then(function (got) {
     var owner = got[0], items = got[1].filter(function (x) { return owner && x.user === owner.user && x.state === "waiting"; });
     if (!items.length) return tell({ type: "synced", results: [] });
@@ -117,20 +122,21 @@ function flush() {
       if (!r.ok) return tell({ type: "later", status: r.status });
       return r.json().then(function (reply) { return settle(items, reply.results || []); });
     }, function () { return tell({ type: "offline" }); });
-  }).then(function (v) { sending = null; return v; }, function (err) { sending = null; throw err; });
+  }).then(function (v) { sending = null; return again ? flush() : v; }, function (err) { sending = null; throw err; });
   return sending;
 }
 
 function settle(items, results) {
   var byId = {};
   items.forEach(function (x) { byId[x.id] = x; });
-  var quizzes = {};
+  var quizzes = {}, moved = 0;
   return Promise.all(results.map(function (res) {
     var x = byId[res.id];
     if (!x || res.status === "retry") return null;  // kept as it is: sent again next time
     x.state = res.status === "refused" ? "failed" : "done";
     x.result = res;
     x.sent = Date.now();
+    moved += 1;
     if (x.kind === "attempt") quizzes[x.course] = true;
     return put("outbox", x);
   })).then(function () {
@@ -139,7 +145,9 @@ function settle(items, results) {
     // The download's quiz page held the token just used: fetch a fresh one.
     return Promise.all(Object.keys(quizzes).map(refreshQuiz));
   }).then(function () {
-    return results.length === items.length && items.length === 50 ? flush() : null;
+    // A full batch that went through: more may wait (sent by the flush that follows this
+    // one; a flush() from inside it would wait for itself). Only "retry" back: stop.
+    if (moved && items.length === 50) again = true;
   });
 }
 

@@ -28,7 +28,12 @@ pytestmark = pytest.mark.browser
 BUDGET_BYTES = 15_000
 BUDGET_REQUESTS = 6
 BUDGET_LOAD_MS = 1_500
-SLOW_LINK = {"offline": False, "latency": 300, "downloadThroughput": 250_000 / 8, "uploadThroughput": 50_000 / 8}
+SLOW_LINK = {
+    "offline": False,
+    "latency": 300,
+    "downloadThroughput": 250_000 / 8,
+    "uploadThroughput": 50_000 / 8,
+}
 
 
 def learner_paths(learner) -> list[str]:
@@ -39,7 +44,11 @@ def learner_paths(learner) -> list[str]:
     for kursus in db.session.scalars(db.select(Kursus).order_by(Kursus.slug)):
         progress.enrol(me, kursus)
         kuis = quizzes.quiz_for_course(kursus.id)
-        paths += [f"/kursus/{kursus.slug}", f"/kursus/{kursus.slug}/kuis", f"/kursus/{kursus.slug}/kuis/luring"]
+        paths += [
+            f"/kursus/{kursus.slug}",
+            f"/kursus/{kursus.slug}/kuis",
+            f"/kursus/{kursus.slug}/kuis/luring",
+        ]
         paths += [f"/kursus/{kursus.slug}/modul/{m.slug}" for m in kursus.moduls]
         done = quizzes.start_attempt(me, kuis)
         quizzes.submit_attempt(done, {})
@@ -58,7 +67,11 @@ class Meter:
         cdp.on("Network.loadingFailed", self._failed)
 
     def _sent(self, event):
-        self.requests[event["requestId"]] = {"url": event["request"]["url"], "type": event.get("type"), "bytes": 0}
+        self.requests[event["requestId"]] = {
+            "url": event["request"]["url"],
+            "type": event.get("type"),
+            "bytes": 0,
+        }
 
     def _finished(self, event):
         if event["requestId"] in self.requests:
@@ -71,12 +84,16 @@ class Meter:
         return [
             r
             for r in self.requests.values()
-            if not r["url"].startswith(("data:", "blob:")) and "favicon" not in r["url"] and "/media/" not in r["url"]
+            if not r["url"].startswith(("data:", "blob:"))
+            and "favicon" not in r["url"]
+            and "/media/" not in r["url"]
         ]
 
 
 def cold_load(browser, base: str, cookies: list, path: str) -> dict:
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, service_workers="allow")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, service_workers="allow"
+    )
     context.add_cookies(cookies)
     page = context.new_page()
     cdp = context.new_cdp_session(page)
@@ -120,7 +137,9 @@ def test_every_learner_page_fits_the_slow_link_budget(live_server, chromium, cli
     for path in paths:
         r = cold_load(chromium, live_server, cookies, path)
         total = r["page_bytes"] + (worker if r["registers_worker"] else 0)
-        rows.append(f"{path:<70} {r['status']} {total / 1000:5.1f} KB {r['requests']} req {r['load_ms'] / 1000:4.2f} s")
+        rows.append(
+            f"{path:<70} {r['status']} {total / 1000:5.1f} KB {r['requests']} req {r['load_ms'] / 1000:4.2f} s"
+        )
         if r["status"] >= 400 and not path.endswith("/kuis/luring"):
             over.append(f"{path}: status {r['status']}")
         if total > BUDGET_BYTES or r["requests"] > BUDGET_REQUESTS or r["load_ms"] > BUDGET_LOAD_MS:
@@ -160,7 +179,9 @@ def test_downloading_a_course_costs_at_most_300_kb(live_server, chromium, client
     it fetches, and the service worker that comes with the first download."""
     from tests.browser.conftest import download_course, enrol
 
-    context = chromium.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, service_workers="allow")
+    context = chromium.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, service_workers="allow"
+    )
     page = context.new_page()
     sign_in(page, live_server, NIPS["learner"])
     worker, rows = worker_bytes(client), []
@@ -173,7 +194,9 @@ def test_downloading_a_course_costs_at_most_300_kb(live_server, chromium, client
         asked = download_course(page, live_server, kursus.slug)
         fetched = [r for r in meter.requests.values() if r["url"] != f"{live_server}/kursus/{kursus.slug}"]
         total = sum(r["bytes"] for r in fetched) + (worker if number == 0 else 0)
-        rows.append(f"{kursus.slug:<34} {len(kursus.moduls)} modules: {total / 1000:5.1f} KB in {len(fetched)} requests")
+        rows.append(
+            f"{kursus.slug:<34} {len(kursus.moduls)} modules: {total / 1000:5.1f} KB in {len(fetched)} requests"
+        )
         cdp.detach()
         assert total <= 300_000, rows[-1]
         assert asked, "the size is shown before downloading"

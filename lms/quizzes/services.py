@@ -283,16 +283,25 @@ def save_answer(attempt: Attempt, question_id: str, raw: Any) -> None:
     if question is None:
         raise _unknown(question_id)
     answers = dict(attempt.answers or {})
-    if dot:
+    if not _put_answer(answers, question, pair_id if dot else None, raw):
+        raise _unknown(question_id)
+    attempt.answers = answers  # a new dict, so the JSON column is written
+
+
+def _put_answer(answers: dict[str, Any], question: dict[str, Any], pair_id: str | None, raw: Any) -> bool:
+    """Put one answer into ``answers`` as an attempt stores it: one pair of a matching
+    question joins its other pairs; an empty answer clears it. False for an unknown pair."""
+    qid = question["id"]
+    if pair_id is not None:
         if question["type"] != "matching" or pair_id not in {p["id"] for p in question["pairs"]}:
-            raise _unknown(question_id)
+            return False
         raw = {**(answers.get(qid) or {}), pair_id: raw}
     value = grading.clean_answer(question, raw)
     if value is None:
         answers.pop(qid, None)
     else:
         answers[qid] = value
-    attempt.answers = answers  # a new dict, so the JSON column is written
+    return True
 
 
 def save_answers(attempt: Attempt, answers: dict[str, Any]) -> None:
@@ -420,16 +429,7 @@ def answers_in_time(
         if limit is not None and (at is None or at > limit):
             late = True
             continue
-        raw = entry.get("answer")
-        if dot:
-            if question["type"] != "matching" or pair_id not in {p["id"] for p in question["pairs"]}:
-                continue
-            raw = {**(answers.get(qid) or {}), pair_id: raw}
-        value = grading.clean_answer(question, raw)
-        if value is None:
-            answers.pop(qid, None)
-        else:
-            answers[qid] = value
+        _put_answer(answers, question, pair_id if dot else None, entry.get("answer"))
     return answers, late
 
 

@@ -47,7 +47,9 @@ class ItemResult:
     message: str
     code: str = ""
     course: str = ""
+    course_title: str = ""
     pegawai_id: int | None = None
+    pegawai_name: str = ""
     url: str = ""
     percent: float | None = None
     passed: bool | None = None
@@ -134,7 +136,13 @@ def _accept_one(item: Any, sender, via_file: bool) -> ItemResult:
     kursus = db.session.get(Kursus, token.kursus_id)
     if kursus is None or not kursus.is_published:
         return _refused(item_id, kind, "withdrawn")
-    facts = {"course": kursus.slug, "pegawai_id": token.pegawai_id}
+    owner = db.session.get(Pegawai, token.pegawai_id)
+    facts = {
+        "course": kursus.slug,
+        "course_title": kursus.title,
+        "pegawai_id": token.pegawai_id,
+        "pegawai_name": owner.nama if owner else "",
+    }
     if progress.enrolment_for(token.pegawai_id, kursus.id) is None:
         return _refused(item_id, kind, "not_enrolled", **facts)
     if kind == "module":
@@ -262,11 +270,10 @@ def read_sync_file(data: bytes) -> list[Any]:
 def record_upload(results: list[ItemResult]) -> None:
     """A sync file's upload goes into the audit log, per employee whose results it held:
     a supervisor may upload for the team."""
-    per_person: dict[int, dict[str, int]] = {}
+    per_person: dict[tuple[int, str], dict[str, int]] = {}
     for result in results:
         if result.pegawai_id is not None:
-            counts = per_person.setdefault(result.pegawai_id, {})
+            counts = per_person.setdefault((result.pegawai_id, result.pegawai_name), {})
             counts[result.status] = counts.get(result.status, 0) + 1
-    for pegawai_id, counts in per_person.items():
-        pegawai = db.session.get(Pegawai, pegawai_id)
-        audit.record("luring.unggah", "pegawai", pegawai_id, pegawai.nama if pegawai else "", after=counts)
+    for (pegawai_id, name), counts in per_person.items():
+        audit.record("luring.unggah", "pegawai", pegawai_id, name, after=counts)

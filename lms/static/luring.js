@@ -98,9 +98,12 @@
     });
   }
 
+  // An attempt started offline needs its quiz page: the course stays until it is submitted.
   function remove(box, state) {
     var slug = box.getAttribute("data-course");
-    return LMS.get("courses", LMS.courseKey(slug)).then(function (had) {
+    return Promise.all([LMS.get("courses", LMS.courseKey(slug)), openAttempt(slug)]).then(function (got) {
+      var had = got[0];
+      if (got[1]) { state.textContent = say(box, "in-use"); throw new Error("in use"); }
       if (!had) return null;
       return LMS.mine("courses").then(function (mine) {
         var last = mine.length <= 1;
@@ -118,10 +121,11 @@
     var line = box.querySelector("[role=status]");
     button.disabled = true;
     var work = act === "remove" ? remove(box, line) : download(box, line, act === "download");
-    return work["catch"](function () { /* said in the box */ }).then(function () {
-      button.disabled = false;
-      return box.id ? LMS.show(box, true) : render();
-    });
+    // On the Luring page the list is drawn again after a change; after a failure it stays,
+    // with what went wrong said in the course's line.
+    return work.then(function () { return box.id ? LMS.show(box, true) : render(); }, function () {
+      return box.id ? LMS.show(box, true) : null;
+    }).then(function () { button.disabled = false; });
   };
 
   // --- the sync page -------------------------------------------------------------------
@@ -173,7 +177,7 @@
     li.className = "offline";
     li.setAttribute("data-course", c.slug);
     li.setAttribute("data-package", "/kursus/" + c.slug + "/luring.json");
-    ["checking", "same", "busy", "done", "full", "failed", "removed", "kept"].forEach(function (k) {
+    ["checking", "same", "busy", "done", "full", "failed", "removed", "kept", "in-use"].forEach(function (k) {
       li.setAttribute("data-" + k, page.getAttribute("data-c-" + k) || "");
     });
     li.appendChild(link(c.url, c.title));

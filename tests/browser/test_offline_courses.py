@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import select
 
 from lms.extensions import db
@@ -250,3 +251,47 @@ def test_the_offline_pages_pass_axe(live_server, device, downloaded):
     page.goto(f"{live_server}/katalog")
     page.locator("#offline-courses a").wait_for()
     assert_accessible(page, "no-connection page")
+
+
+def test_an_update_fetches_only_what_changed_and_a_removed_course_is_gone(live_server, device, downloaded):
+    page = device.page
+    closing = downloaded.kursus.moduls[1]
+    closing.body_html = closing.body_html.replace("Rangkuman", "Rangkuman yang diperbarui")
+    db.session.commit()
+    box = page.locator("#offline-course")
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url.removeprefix(live_server)))
+    page.goto(f"{live_server}/kursus/{SLUG}")
+    box.locator("[data-act=update]").click()
+    done = box.get_attribute("data-done")
+    wait_until(lambda: box.locator("[role=status]").inner_text() == done, "the update is done", page=page)
+    pages = [url for url in fetched if url.startswith(f"/kursus/{SLUG}/") and not url.endswith("luring.json")]
+    assert pages == [f"/kursus/{SLUG}/modul/{closing.slug}"]  # only the module that changed
+
+    go_offline(device.context)
+    page.goto(f"{live_server}/kursus/{SLUG}/modul/{closing.slug}")
+    assert "Rangkuman yang diperbarui" in page.inner_text("article")
+
+    # An attempt started offline keeps its course on the device until it is submitted.
+    begin_offline_quiz(page, live_server)
+    answer_offline(page, RIGHT)
+    go_online(device.context)
+    page.goto(f"{live_server}/kursus/{SLUG}")
+    box.locator("[data-act=remove]").click()
+    in_use = box.get_attribute("data-in-use")
+    wait_until(lambda: box.locator("[role=status]").inner_text() == in_use, "removing is refused", page=page)
+    assert [c["slug"] for c in on_device(page, "courses")] == [SLUG]
+
+    go_offline(device.context)
+    page.goto(f"{live_server}/kursus/{SLUG}/kuis")
+    submit_offline(page)
+    go_online(device.context)
+    page.goto(f"{live_server}/kursus/{SLUG}")
+    box.locator("[data-act=remove]").click()
+    wait_until(lambda: on_device(page, "courses") == [], "the course is removed", page=page)
+    assert box.locator("[data-act=download]").is_visible()
+
+    # The last course gone, the device keeps no page at all: the browser's own error.
+    go_offline(device.context)
+    with pytest.raises(PlaywrightError, match="ERR_"):
+        page.goto(f"{live_server}/kursus/{SLUG}")

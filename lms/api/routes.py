@@ -109,7 +109,7 @@ def offline_quiz(slug):
         return render_template("api/offline_quiz.html", kursus=kursus, note=note, items=[]), 409
     version = state.version
     token_id = new_id()  # also the seed of the attempt's questions and their order
-    layout = quizzes.offline_layout(version, token_id)
+    layout = quizzes.layout_for(version, token_id)
     token, signed = tokens.issue(
         current_user.pegawai_id,
         kursus.id,

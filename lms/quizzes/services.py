@@ -235,13 +235,7 @@ def start_attempt(
         deadline_at=now + timedelta(minutes=version.time_limit_minutes)
         if version.time_limit_minutes
         else None,
-        layout=grading.make_layout(
-            version.questions,
-            seed=attempt_id,
-            shuffle_questions=version.shuffle_questions,
-            shuffle_options=version.shuffle_options,
-            draw=version.draw,
-        ),
+        layout=layout_for(version, attempt_id),
         answers={},
     )
     try:
@@ -396,9 +390,10 @@ class OfflineOutcome:
     refused: str | None = None  # one of OFFLINE_REFUSALS
 
 
-def offline_layout(version: KuisVersion, seed: str) -> list[dict[str, Any]]:
-    """The questions an attempt taken offline under the token ``seed`` asks, in its order:
-    made again from the seed, so the token need not carry them."""
+def layout_for(version: KuisVersion, seed: str) -> list[dict[str, Any]]:
+    """The questions an attempt asks and their order, made from its seed: its id online,
+    its token's id offline (so made again when it arrives, and the token need not carry
+    them)."""
     return grading.make_layout(
         version.questions,
         seed=seed,
@@ -491,7 +486,7 @@ def record_offline_attempt(
         # request meanwhile (its pass, its attempt, its token): that one stands.
         return _arrived(attempt_id, pegawai_id) or OfflineOutcome(None, refused=refusal)
     kuis = version.kuis
-    layout = offline_layout(version, token_id)
+    layout = layout_for(version, token_id)
     ids = {item["id"] for item in layout}
     questions = [q for q in version.questions if q["id"] in ids]
     limit = version.time_limit_minutes

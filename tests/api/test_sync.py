@@ -526,7 +526,7 @@ def test_the_offline_quiz_page_asks_one_attempt_under_a_token_naming_the_learner
     assert (token.id, token.pegawai_id, token.kursus_id) == (token_id, enrolled.pegawai_id, course.id)
     assert (token.kuis_id, token.version_id, token.attempts_left) == (version.kuis_id, version.id, 2)
     asked = re.findall(r'<fieldset class="card question" id="q-(\w+)">', page)
-    assert asked == [q["id"] for q in quizzes.offline_layout(version, token.id)]
+    assert asked == [q["id"] for q in quizzes.layout_for(version, token.id)]
     assert sorted(asked) == ["q1", "q2", "q3", "q4"]
 
 

@@ -131,7 +131,7 @@ def test_an_offline_attempt_is_graded_on_the_device_answers_and_times(learner, e
     assert (attempt.status, attempt.percent, attempt.passed, attempt.late) == ("submitted", 100, True, False)
     assert (attempt.started_at, attempt.submitted_at) == (started, started + timedelta(minutes=7))
     assert attempt.offline_token == token_id and attempt.received_at is not None
-    assert attempt.layout == quizzes.offline_layout(enrolled, token_id)
+    assert attempt.layout == quizzes.layout_for(enrolled, token_id)
     assert attempt.number == 1 and attempt.kuis_version_id == enrolled.id
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -206,23 +207,23 @@ def _attempt(item: dict, item_id: str, token, kursus: Kursus, facts: dict) -> It
         return ItemResult(item_id, "attempt", "retry", exc.message, **facts)
     if outcome.refused:
         return _refused(item_id, "attempt", outcome.refused, **facts)
+    return _graded(item_id, outcome, facts)
+
+
+def _graded(item_id: str, outcome: quizzes.OfflineOutcome, facts: dict) -> ItemResult:
     attempt = outcome.attempt
     graded = dict(
-        url=url_for("progress.result", attempt_id=attempt.id),
-        percent=attempt.percent,
-        passed=attempt.passed,
-        **facts,
+        url=url_for("progress.result", attempt_id=attempt.id), percent=attempt.percent, passed=attempt.passed
     )
     if outcome.duplicate:
-        return ItemResult(
-            item_id, "attempt", "duplicate", _("This attempt had already arrived; it counts once."), **graded
-        )
-    message = (
-        _("Graded: %(percent)s%%, passed.") if attempt.passed else _("Graded: %(percent)s%%, not passed.")
-    )
-    return ItemResult(
-        item_id, "attempt", "accepted", message % {"percent": _percent(attempt.percent)}, **graded
-    )
+        message = _("This attempt had already arrived; it counts once.")
+        return ItemResult(item_id, "attempt", "duplicate", message, **graded, **facts)
+    percent = _percent(attempt.percent)
+    if attempt.passed:
+        message = _("Graded: %(percent)s%%, passed.", percent=percent)
+    else:
+        message = _("Graded: %(percent)s%%, not passed.", percent=percent)
+    return ItemResult(item_id, "attempt", "accepted", message, **graded, **facts)
 
 
 def _shifted(entries: dict, shift: timedelta) -> dict:
@@ -240,8 +241,6 @@ def _shifted(entries: dict, shift: timedelta) -> dict:
 
 
 def _percent(value: float | None) -> str:
-    from flask_babel import format_decimal
-
     return format_decimal(round(value or 0, 1))
 
 

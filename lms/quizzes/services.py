@@ -485,28 +485,8 @@ def record_offline_attempt(
         # The same attempt, sent twice at once, may have been recorded by the other
         # request meanwhile (its pass, its attempt, its token): that one stands.
         return _arrived(attempt_id, pegawai_id) or OfflineOutcome(None, refused=refusal)
-    kuis = version.kuis
-    layout = layout_for(version, token_id)
-    ids = {item["id"] for item in layout}
-    questions = [q for q in version.questions if q["id"] in ids]
-    limit = version.time_limit_minutes
-    deadline = started_at + timedelta(minutes=limit) if limit else None
-    answers, late = answers_in_time(questions, entries, deadline)
-    if deadline is not None and finished_at > deadline + _grace():
-        late = True
-    result = grading.grade(questions, answers)
-    attempt = Attempt(
-        id=attempt_id,
-        pegawai_id=pegawai_id,
-        kuis_id=kuis.id,
-        kuis_version_id=version.id,
-        number=_next_number(pegawai_id, kuis.id),
-        started_at=started_at,
-        deadline_at=deadline,
-        layout=layout,
-        offline_token=token_id,
-        received_at=utcnow(),
-        **_graded(version, result, answers, submitted_at=max(started_at, finished_at), late=late),
+    attempt, result = _offline_attempt(
+        pegawai_id, version, attempt_id, token_id, started_at, finished_at, entries
     )
     try:
         with db.session.begin_nested():
@@ -524,8 +504,42 @@ def record_offline_attempt(
             _("The attempt could not be recorded just now; it is sent again."), status=503
         ) from None
     _record_items(attempt, result)
-    signals.quiz_submitted.send("quizzes", attempt=attempt, kursus_id=kuis.kursus_id)
+    signals.quiz_submitted.send("quizzes", attempt=attempt, kursus_id=version.kuis.kursus_id)
     return OfflineOutcome(attempt)
+
+
+def _offline_attempt(
+    pegawai_id: int,
+    version: KuisVersion,
+    attempt_id: str,
+    token_id: str,
+    started_at: datetime,
+    finished_at: datetime,
+    entries: dict[str, Any],
+) -> tuple[Attempt, grading.GradeResult]:
+    """The attempt a device took offline, graded, as it is to be stored."""
+    layout = layout_for(version, token_id)
+    ids = {item["id"] for item in layout}
+    questions = [q for q in version.questions if q["id"] in ids]
+    limit = version.time_limit_minutes
+    deadline = started_at + timedelta(minutes=limit) if limit else None
+    answers, late = answers_in_time(questions, entries, deadline)
+    late = late or (deadline is not None and finished_at > deadline + _grace())
+    result = grading.grade(questions, answers)
+    attempt = Attempt(
+        id=attempt_id,
+        pegawai_id=pegawai_id,
+        kuis_id=version.kuis_id,
+        kuis_version_id=version.id,
+        number=_next_number(pegawai_id, version.kuis_id),
+        started_at=started_at,
+        deadline_at=deadline,
+        layout=layout,
+        offline_token=token_id,
+        received_at=utcnow(),
+        **_graded(version, result, answers, submitted_at=max(started_at, finished_at), late=late),
+    )
+    return attempt, result
 
 
 def _record_items(attempt: Attempt, result: grading.GradeResult) -> None:

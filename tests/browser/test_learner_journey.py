@@ -176,3 +176,27 @@ def test_a_timed_quiz_counts_down_and_sends_the_answers_when_time_is_up(
     attempt = db.session.get(Attempt, attempt_id)
     assert attempt.status == "submitted" and not attempt.late
     assert attempt.answers["q3"] == "true"
+
+
+def test_with_data_saver_a_module_s_pictures_load_when_tapped(live_server, phone, users, make_course):
+    """The learner turns on Hemat data on the Akun page: the module's picture is a link
+    until tapped, then the picture itself (its light variant, as the page had it)."""
+    from tests.browser.conftest import enrol
+
+    make_course("kursus-uji")
+    sign_in(phone, live_server, NIPS["learner"])
+    enrol(phone, live_server, "kursus-uji")
+    phone.goto(f"{live_server}/akun")
+    phone.check("#save_data")
+    with phone.expect_navigation():
+        phone.click("form[action$='/akun/hemat-data'] button")
+    phone.goto(f"{live_server}/kursus/kursus-uji/modul/pembuka")
+    article = phone.locator("article")
+    assert article.locator("img").count() == 0
+    link = article.locator("a.tap-img")
+    expect(link).to_contain_text("Diagram")
+    link.click()
+    picture = article.locator("img[alt='Diagram']")
+    expect(picture).to_have_count(1)
+    wait_until(lambda: picture.evaluate("img => img.complete && img.naturalWidth > 0"), "the picture loads")
+    assert picture.get_attribute("width") == "320"

@@ -76,7 +76,14 @@
       if (reg.active) reg.active.postMessage(message);
     });
   }
-  LMS.flush = function () { return worker({ type: "flush", user: user, csrf: LMS.csrf }); };
+  // Also asks the browser to wake the service worker when the network is back, should the
+  // page be closed by then (Background Sync, where the browser has it).
+  LMS.flush = function () {
+    navigator.serviceWorker.ready.then(function (reg) {
+      if (reg.sync) reg.sync.register("lms-outbox")["catch"](function () { /* not allowed here */ });
+    });
+    return worker({ type: "flush", user: user, csrf: LMS.csrf });
+  };
 
   var badge = document.getElementById("sync-badge");
   LMS.badge = function () {

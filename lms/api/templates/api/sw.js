@@ -180,6 +180,7 @@ function doneOffline(slug, module) {
       token: course.token, state: "waiting", made: Date.now()
     }).then(function () {
       tell({ type: "queued" });
+      if (self.registration.sync) self.registration.sync.register("lms-outbox")["catch"](function () { /* later, by a page */ });
       return Response.redirect(new URL(next, self.location).href, 303);
     });
   });

@@ -148,7 +148,7 @@ def package_for(pegawai_id: int, kursus: Kursus) -> Package:
             select(Modul)
             .where(Modul.kursus_id == kursus.id)
             .order_by(Modul.position)
-            .options(undefer(Modul.body_html))
+            .options(undefer(Modul.body_html), undefer(Modul.toc_html))
         )
     )
     package = Package(kursus, moduls)

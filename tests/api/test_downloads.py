@@ -171,3 +171,26 @@ def test_every_shipped_course_downloads_in_300_kb_and_its_size_is_told_honestly(
         assert measured <= DOWNLOAD_BUDGET, f"{kursus.slug}: {measured} bytes"
         assert measured / 2 <= package["bytes"] <= measured * 2, (kursus.slug, package["bytes"], measured)
         assert len([f for f in package["files"] if "/modul/" in f["url"]]) == len(kursus.moduls)
+
+
+def test_the_package_costs_the_same_queries_however_many_modules(client, device, enrolled, course_root):
+    """The modules and their texts are read in one query; pictures' sizes come from the
+    storage (once per picture: their keys carry their content's hash)."""
+    from lms.catalog.importer import import_courses
+    from lms.extensions import db
+    from tests.conftest import count_queries
+
+    def queries() -> int:
+        with count_queries() as statements:
+            assert client.get(f"/kursus/{SLUG}/luring.json").status_code == 200
+        return len(statements)
+
+    two = queries()
+    folder = course_root / SLUG
+    for number in range(3, 9):
+        (folder / f"{number:02d}-bagian-{number}.md").write_text(f"# Bagian {number}\n\nTeks {number}.\n")
+    import_courses([folder])
+    db.session.commit()
+    assert len(device.download()["modules"]) == 8
+    assert queries() == two
+    assert two <= 15

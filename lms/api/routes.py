@@ -35,17 +35,15 @@ def app_revision() -> str:
 def service_worker():
     """At the site's root, so that it may serve every page; revalidated on each check, so an
     update of the app reaches devices on their next visit."""
+    revision = app_revision()
     body = compact_js(
-        render_template("api/sw.js", revision=app_revision(), app_files=[static_url(f) for f in APP_FILES])
+        render_template("api/sw.js", revision=revision, app_files=[static_url(f) for f in APP_FILES])
     )
     response = current_app.response_class(body, mimetype="application/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
-    # Compressed, it went out tagged "<revision>-gz" (lms.core.web.compress): that is the
-    # tag a browser sends back, and it stands for the same script.
-    revision = app_revision()
-    response.set_etag(revision + "-gz" if request.if_none_match.contains(revision + "-gz") else revision)
-    return response.make_conditional(request)
+    response.set_etag(revision)  # a revisit is a 304 (lms.core.web.not_modified)
+    return response
 
 
 @bp.get("/manifest.webmanifest")

@@ -78,21 +78,34 @@ _CSRF_VALUE = re.compile(r'(name="csrf_token"(?: type="hidden")? value=")[^"]*"'
 
 def revalidated(html: str) -> Response:
     """A page that a browser (or the service worker) may keep and ask again about: it gets
-    an ETag of what it shows and ``Cache-Control: private, no-cache``, and a revisit whose
-    copy is still right is answered 304 with no body. The session's CSRF secret is part
-    of the tag, so a copy kept from an earlier sign-in is never reused with stale tokens."""
+    an ETag of what it shows and ``Cache-Control: private, no-cache``, so a revisit whose
+    copy is still right is answered 304 with no body (see not_modified). The session's
+    CSRF secret is part of the tag, so a copy kept from an earlier sign-in is never reused
+    with stale tokens."""
     secret = str(session.get("csrf_token", ""))
-    tag = hashlib.sha256((secret + "\x1f" + _CSRF_VALUE.sub(r"\1", html)).encode()).hexdigest()[:32]
-    for candidate in (tag, tag + "-gz"):
-        if request.if_none_match.contains(candidate):
-            response = current_app.response_class(status=304)
-            response.set_etag(candidate)
-            break
-    else:
-        response = current_app.response_class(html, mimetype="text/html")
-        response.set_etag(tag)
+    response = current_app.response_class(html, mimetype="text/html")
+    response.set_etag(
+        hashlib.sha256((secret + "\x1f" + _CSRF_VALUE.sub(r"\1", html)).encode()).hexdigest()[:32]
+    )
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("Save-Data")
+    return response
+
+
+def not_modified(response):
+    """A 304 without a body when the browser already has what the response holds: its
+    ETag as the view set it, or as it went out compressed (``compress`` adds "-gz")."""
+    tag, _weak = response.get_etag()
+    if not tag or response.status_code != 200 or request.method not in ("GET", "HEAD"):
+        return response
+    held = next((t for t in (tag, tag + "-gz") if request.if_none_match.contains(t)), None)
+    if held is None:
+        return response
+    response.status_code = 304
+    response.set_data(b"")
+    for name in ("Content-Length", "Content-Type", "Content-Encoding"):
+        response.headers.pop(name, None)
+    response.set_etag(held)
     return response
 
 
@@ -138,7 +151,7 @@ def init_web(app: Flask) -> None:
             # browser's included, so a shared office PC shows nothing after sign-out.
             response.cache_control.private = True
             response.cache_control.no_store = True
-        return compress(response, app.config["GZIP_MIN_BYTES"])
+        return compress(not_modified(response), app.config["GZIP_MIN_BYTES"])
 
     app.before_request(reject_control_characters)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, url_for
@@ -25,7 +25,7 @@ from lms.catalog.models import Kursus, Modul
 from lms.core import audit
 from lms.core.errors import DomainError
 from lms.core.ids import is_valid_id
-from lms.core.time import utcnow
+from lms.core.time import from_epoch_ms, utcnow
 from lms.extensions import db
 from lms.org.models import Pegawai
 from lms.org.services import in_team
@@ -103,12 +103,6 @@ def _refused(item_id: str, kind: str, code: str, **extra) -> ItemResult:
     return ItemResult(item_id, kind, "refused", refusal_message(code), code=code, **extra)
 
 
-def _ms(value: Any) -> datetime | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 2**45:
-        return None
-    return datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)
-
-
 def accept(items: list[Any], *, sender, via_file: bool = False) -> list[ItemResult]:
     """Record each item that may be recorded and has not been; say what became of each."""
     limit = current_app.config["SYNC_MAX_ITEMS"]
@@ -178,8 +172,8 @@ def _attempt(item: dict, item_id: str, token, kursus: Kursus, facts: dict) -> It
     if version is None or kuis is None or version.kuis_id != kuis.id or token.kuis_id != kuis.id:
         return _refused(item_id, "attempt", "withdrawn", **facts)
     started, finished, entries = (
-        _ms(item.get("started_at")),
-        _ms(item.get("finished_at")),
+        from_epoch_ms(item.get("started_at")),
+        from_epoch_ms(item.get("finished_at")),
         item.get("answers"),
     )
     if started is None or finished is None or not isinstance(entries, dict) or len(entries) > MAX_ANSWERS:

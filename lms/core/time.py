@@ -13,6 +13,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def from_epoch_ms(value) -> datetime | None:
+    """A device's clock reading (milliseconds since 1970, as JavaScript's Date.now() gives
+    it) as naive UTC, or None when it is not a plausible one."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 2**45:
+        return None
+    return datetime.fromtimestamp(value / 1000, UTC).replace(tzinfo=None)
+
+
 def local_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 

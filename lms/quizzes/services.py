@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -19,7 +19,7 @@ from lms import signals
 from lms.catalog.models import Kursus
 from lms.core.errors import DomainError, NotFoundError
 from lms.core.ids import is_valid_id, new_id
-from lms.core.time import utcnow
+from lms.core.time import from_epoch_ms, utcnow
 from lms.extensions import db
 from lms.quizzes import grading
 from lms.quizzes import questions as questions_module
@@ -429,10 +429,7 @@ def answers_in_time(
 
 
 def _entry_time(entry: Any) -> datetime | None:
-    at = entry.get("at") if isinstance(entry, dict) else None
-    if isinstance(at, bool) or not isinstance(at, int | float) or not 0 < at < 2**45:
-        return None
-    return datetime.fromtimestamp(at / 1000, UTC).replace(tzinfo=None)
+    return from_epoch_ms(entry.get("at")) if isinstance(entry, dict) else None
 
 
 def _arrived(attempt_id: str, pegawai_id: int) -> OfflineOutcome | None:

@@ -21,9 +21,10 @@ from sqlalchemy.orm import undefer
 
 from lms.catalog.models import Kursus, Modul
 from lms.catalog.services import cover_of, module_html
-from lms.core.web import compact_js, static_url
+from lms.core.web import static_script, static_url
 from lms.extensions import db
 from lms.quizzes import services as quizzes
+from lms.quizzes.models import Kuis
 from lms.storage import StorageError, storage
 
 # What the layout adds to a page's own content (header, footer, forms), compressed.
@@ -98,10 +99,11 @@ def _static_file(filename: str) -> File:
 @lru_cache(maxsize=64)
 def _static_size(filename: str, url: str) -> int:
     # The URL carries the file's fingerprint: a new version is a new entry.
-    with open(f"{current_app.static_folder}/{filename}", "rb") as handle:
-        data = handle.read()
     if filename.endswith(".js"):
-        data = compact_js(data.decode()).encode()
+        data = static_script(filename)
+    else:
+        with open(f"{current_app.static_folder}/{filename}", "rb") as handle:
+            data = handle.read()
     return len(gzip.compress(data, compresslevel=6, mtime=0))
 
 
@@ -126,10 +128,9 @@ def _module_rev(package: Package, index: int, html: str, has_quiz: bool) -> str:
     )
 
 
-def quiz_offer(pegawai_id: int, kursus: Kursus) -> tuple[quizzes.QuizStatus | None, str]:
-    """Where the learner stands with the course's quiz when an attempt may be taken
-    offline now; else None, and why not (nothing when the course has no quiz)."""
-    kuis = quizzes.quiz_for_course(kursus.id)
+def quiz_offer(pegawai_id: int, kuis: Kuis | None) -> tuple[quizzes.QuizStatus | None, str]:
+    """Where the learner stands with a course's quiz when an attempt may be taken offline
+    now; else None, and why not (nothing when the course has no quiz)."""
     if kuis is None:
         return None, ""
     state = quizzes.status_of(pegawai_id, kuis)
@@ -179,7 +180,7 @@ def package_for(pegawai_id: int, kursus: Kursus) -> Package:
     for src in pictures:
         key = src.removeprefix(url_for("catalog.media", key=""))
         files.append(File(src, key, _media_size(key)))
-    state, package.quiz_note = quiz_offer(pegawai_id, kursus)
+    state, package.quiz_note = quiz_offer(pegawai_id, kuis)
     if state is not None:
         package.quiz_url = url_for("api.offline_quiz", slug=kursus.slug)
         questions = " ".join(q.get("html", "") for q in state.version.questions)

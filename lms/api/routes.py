@@ -102,7 +102,7 @@ def offline_quiz(slug):
     kuis = quizzes.quiz_for_course(kursus.id)
     if kuis is None:
         raise NotFoundError()
-    state, note = downloads.quiz_offer(current_user.pegawai_id, kursus)
+    state, note = downloads.quiz_offer(current_user.pegawai_id, kuis)
     if state is None:
         return render_template("api/offline_quiz.html", kursus=kursus, note=note, items=[]), 409
     version = state.version

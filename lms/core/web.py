@@ -7,6 +7,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -156,22 +157,32 @@ def init_web(app: Flask) -> None:
     app.before_request(reject_control_characters)
 
 
+@lru_cache(maxsize=64)
+def _compacted(path: str, mtime_ns: int) -> bytes:
+    return compact_js(Path(path).read_text(encoding="utf-8")).encode()
+
+
+def static_script(filename: str) -> bytes | None:
+    """A static script as it is sent (compact_js), made once per file and version; None
+    when there is no such file."""
+    safe = safe_join(current_app.static_folder, filename)
+    path = Path(safe) if safe else None
+    if path is None or not path.is_file():
+        return None
+    return _compacted(str(path), path.stat().st_mtime_ns)
+
+
 def _serve_compact_scripts(app: Flask) -> None:
-    """Static scripts go out compacted (compact_js), made once per file and version."""
+    """Static scripts go out compacted (static_script)."""
     send_static = app.view_functions["static"]
-    compacted: dict[tuple[str, str], bytes] = {}
 
     def static(filename):
         if not filename.endswith(".js"):
             return send_static(filename=filename)
-        safe = safe_join(app.static_folder, filename)
-        path = Path(safe) if safe else None
-        if path is None or not path.is_file():
+        script = static_script(filename)
+        if script is None:
             abort(404)
-        key = (filename, path.stat().st_mtime_ns)
-        if key not in compacted:
-            compacted[key] = compact_js(path.read_text(encoding="utf-8")).encode()
-        response = app.response_class(compacted[key], mimetype="application/javascript")
+        response = app.response_class(script, mimetype="application/javascript")
         response.cache_control.public = True
         response.cache_control.max_age = 3600
         return response
